@@ -19,6 +19,8 @@ import msgspec
 
 from distillguard.events.schema import RequestEvent
 
+_json_encode = msgspec.json.Encoder().encode
+
 Kind = Literal["text", "int", "float", "bool", "ints", "json"]
 
 _SQLITE_TYPES: dict[Kind, str] = {
@@ -58,10 +60,32 @@ class Column:
     name: str
     kind: Kind
     nullable: bool
+    default: Any = None  # the struct default (None when required or defaulting to None)
 
     def sql_type(self, dialect: Literal["sqlite", "postgres"]) -> str:
         types = _SQLITE_TYPES if dialect == "sqlite" else _POSTGRES_TYPES
         return types[self.kind]
+
+    def sql_definition(self, dialect: Literal["sqlite", "postgres"]) -> str:
+        """`name TYPE [DEFAULT x]`: the default lets a column added to an old table read back
+        as the struct default for the rows written before it existed."""
+        definition = f"{self.name} {self.sql_type(dialect)}"
+        literal = self._default_literal(dialect)
+        return definition if literal is None else f"{definition} DEFAULT {literal}"
+
+    def _default_literal(self, dialect: Literal["sqlite", "postgres"]) -> str | None:
+        value = self.default
+        if value is None or self.kind == "ints":
+            return None
+        if self.kind == "json":
+            value = _json_encode(value).decode()
+        if isinstance(value, bool):
+            if dialect == "postgres":
+                return "TRUE" if value else "FALSE"
+            return "1" if value else "0"
+        if isinstance(value, int | float):
+            return repr(value)
+        return "'" + str(value).replace("'", "''") + "'"
 
 
 def _kind_of(t: msgspec.inspect.Type) -> tuple[Kind, bool]:
@@ -89,7 +113,12 @@ def _columns() -> tuple[Column, ...]:
     cols = []
     for struct_field in info.fields:
         kind, nullable = _kind_of(struct_field.type)
-        cols.append(Column(struct_field.name, kind, nullable))
+        default = struct_field.default
+        if struct_field.default_factory is not msgspec.NODEFAULT:
+            default = struct_field.default_factory()
+        elif default is msgspec.NODEFAULT:
+            default = None
+        cols.append(Column(struct_field.name, kind, nullable, default))
     return tuple(cols)
 
 
@@ -125,9 +154,6 @@ def decode_ints(blob: bytes) -> list[int]:
     if not _LITTLE:  # pragma: no cover
         arr.byteswap()
     return arr.tolist()
-
-
-_json_encode = msgspec.json.Encoder().encode
 
 
 def _json_decoders() -> dict[str, Callable[[Any], Any]]:

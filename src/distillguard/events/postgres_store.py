@@ -70,7 +70,7 @@ class PostgresEventStore:
         return psycopg.connect(self.url, connect_timeout=timeout, autocommit=autocommit)
 
     def _create_schema(self) -> None:
-        cols = ",\n  ".join(f"{c.name} {c.sql_type('postgres')}" for c in COLUMNS)
+        cols = ",\n  ".join(c.sql_definition("postgres") for c in COLUMNS)
         with self._lock, self._conn.transaction():
             self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [self._lock_key])
             self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
@@ -89,7 +89,7 @@ class PostgresEventStore:
             for col in COLUMNS:  # fields added to RequestEvent since the table was created
                 if col.name not in existing:
                     self._conn.execute(
-                        f"ALTER TABLE {self._qualified} ADD COLUMN {col.name} {col.sql_type('postgres')}"
+                        f"ALTER TABLE {self._qualified} ADD COLUMN {col.sql_definition('postgres')}"
                     )
             for name in INDEXED_COLUMNS:
                 self._conn.execute(

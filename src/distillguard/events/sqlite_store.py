@@ -72,7 +72,7 @@ class SqliteEventStore:
         return conn
 
     def _create_schema(self) -> None:
-        cols = ",\n  ".join(f"{c.name} {c.sql_type('sqlite')}" for c in COLUMNS)
+        cols = ",\n  ".join(c.sql_definition("sqlite") for c in COLUMNS)
         with self._lock, self._conn:
             self._conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} (\n"
@@ -81,8 +81,8 @@ class SqliteEventStore:
             existing = {row[1] for row in self._conn.execute(f"PRAGMA table_info({self.table})")}
             for col in COLUMNS:  # fields added to RequestEvent since the file was created
                 if col.name not in existing:
-                    sql_type = col.sql_type("sqlite")
-                    self._conn.execute(f"ALTER TABLE {self.table} ADD COLUMN {col.name} {sql_type}")
+                    definition = col.sql_definition("sqlite")
+                    self._conn.execute(f"ALTER TABLE {self.table} ADD COLUMN {definition}")
             for name in INDEXED_COLUMNS:
                 self._conn.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_{name} ON {self.table} ({name})")
 
