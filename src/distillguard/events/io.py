@@ -21,7 +21,7 @@ from distillguard.events.schema import AccountInfo, OrgInfo, RequestEvent
 T = TypeVar("T", bound=msgspec.Struct)
 
 CHUNK = 10_000  # JSONL lines per write/decode
-PARQUET_ROWS = 50_000  # rows per Parquet row group / read batch
+PARQUET_ROWS = 10_000  # rows per Parquet row group / read batch (bounds memory: ~50 MB)
 
 _encoder = msgspec.json.Encoder()
 
@@ -183,7 +183,8 @@ def read_parquet(path: str | Path, type_: type[T], *, batch_rows: int = PARQUET_
     fields = set(type_.__struct_fields__)
     hints = typing.get_type_hints(type_)
     maps = {name for name, hint in hints.items() if typing.get_origin(hint) is dict}
-    parquet = pq.ParquetFile(str(path))
+    # pre_buffer=False: with it, pyarrow keeps read-ahead buffers and memory grows with the file.
+    parquet = pq.ParquetFile(str(path), pre_buffer=False)
     names = [n for n in parquet.schema_arrow.names if n in fields]
     for batch in parquet.iter_batches(batch_size=batch_rows, columns=names):
         data = batch.to_pydict()
