@@ -28,7 +28,12 @@ CASES: list[tuple[str, str, str, dict | None]] = [
     ("baseline GET /healthz", "GET", "/healthz", None),
     ("chat non-stream", "POST", "/v1/chat/completions", CHAT),
     ("chat stream", "POST", "/v1/chat/completions", {**CHAT, "stream": True}),
-    ("chat reasoning stream", "POST", "/v1/chat/completions", {**CHAT, "model": "mock-reasoning", "stream": True}),
+    (
+        "chat reasoning stream",
+        "POST",
+        "/v1/chat/completions",
+        {**CHAT, "model": "mock-reasoning", "stream": True},
+    ),
     ("anthropic non-stream", "POST", "/v1/messages", {**CHAT, "max_tokens": 256}),
     ("anthropic stream", "POST", "/v1/messages", {**CHAT, "max_tokens": 256, "stream": True}),
 ]
@@ -112,7 +117,9 @@ def main() -> None:
         wait_ready(port)
         import uvloop
 
-        table = Table(title=f"mock upstream, {args.connections} keep-alive connections, {args.seconds:g}s per case")
+        table = Table(
+            title=f"mock upstream, {args.connections} keep-alive connections, {args.seconds:g}s per case"
+        )
         for col in ("case", "req/s", "vs baseline", "errors"):
             table.add_column(col, justify="right" if col != "case" else "left")
         baseline = None
@@ -124,7 +131,9 @@ def main() -> None:
                 baseline = baseline or rate
                 table.add_row(name, f"{rate:,.0f}", f"{rate / baseline:.2f}", str(result.errors))
         console.print(table)
-        console.print(f"cores: {os.cpu_count()} (server: 1 process; load generator: this process, same machine)")
+        console.print(
+            f"cores: {os.cpu_count()} (server: 1 process; load generator: this process, same machine)"
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

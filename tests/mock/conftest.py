@@ -40,12 +40,16 @@ class RawResponse:
         return json.loads(self.content)
 
 
-def raw_request(url: str, method: str = "POST", body: bytes | None = None, headers: dict[str, str] | None = None) -> RawResponse:
+def raw_request(
+    url: str, method: str = "POST", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> RawResponse:
     """A plain HTTP call, for checking bytes on the wire that SDKs would hide."""
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
-        conn.request(method, parts.path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+        conn.request(
+            method, parts.path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
+        )
         resp = conn.getresponse()
         return RawResponse(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
     finally:

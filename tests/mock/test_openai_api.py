@@ -16,7 +16,9 @@ MSG = [{"role": "user", "content": "Explain binary search."}]
 def test_chat_is_deterministic_and_usage_is_consistent(oai: openai.OpenAI) -> None:
     a = oai.chat.completions.create(model="mock", messages=MSG)
     b = oai.chat.completions.create(model="mock", messages=MSG)
-    other = oai.chat.completions.create(model="mock", messages=[{"role": "user", "content": "Something else"}])
+    other = oai.chat.completions.create(
+        model="mock", messages=[{"role": "user", "content": "Something else"}]
+    )
     assert a.object == "chat.completion"
     assert a.choices[0].message.content == b.choices[0].message.content
     assert a.choices[0].message.content != other.choices[0].message.content
@@ -44,9 +46,9 @@ def test_stream_matches_non_stream_and_reports_usage(oai: openai.OpenAI) -> None
     assert chunks[0].choices[0].delta.role == "assistant"
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
-    assert chunks[-1].usage.completion_tokens == whole.usage.completion_tokens  # type: ignore[union-attr]
+    assert chunks[-1].usage.completion_tokens == whole.usage.completion_tokens
     # one token per content chunk, like vLLM
-    assert sum(1 for c in chunks if c.choices and c.choices[0].delta.content) == whole.usage.completion_tokens  # type: ignore[union-attr]
+    assert sum(1 for c in chunks if c.choices and c.choices[0].delta.content) == whole.usage.completion_tokens
 
 
 def test_stream_ends_with_done(mock_server: MockServer, raw: Any) -> None:
@@ -59,15 +61,19 @@ def test_stream_ends_with_done(mock_server: MockServer, raw: Any) -> None:
     assert "usage" not in json.loads(frames[0][6:])  # no include_usage -> no usage key
 
 
-@pytest.mark.parametrize("model,field", [("mock-reasoning", "reasoning_content"), ("mock-reasoning-field", "reasoning")])
+@pytest.mark.parametrize(
+    "model,field", [("mock-reasoning", "reasoning_content"), ("mock-reasoning-field", "reasoning")]
+)
 def test_reasoning_fields(oai: openai.OpenAI, model: str, field: str) -> None:
     r = oai.chat.completions.create(model=model, messages=MSG, max_tokens=400)
     message = r.choices[0].message.model_dump()
     reasoning = message[field]
     assert "Step 1:" in reasoning
     assert message["content"] and "<think>" not in message["content"]
-    details = r.usage.completion_tokens_details  # type: ignore[union-attr]
-    assert details is not None and details.reasoning_tokens == len(reasoning.split(" ")) - reasoning.count(" Step ")
+    details = r.usage.completion_tokens_details
+    assert details is not None and details.reasoning_tokens == len(reasoning.split(" ")) - reasoning.count(
+        " Step "
+    )
     streamed = list(oai.chat.completions.create(model=model, messages=MSG, max_tokens=400, stream=True))
     deltas = [c.choices[0].delta.model_dump() for c in streamed]
     assert "".join(d.get(field) or "" for d in deltas) == reasoning
@@ -100,7 +106,7 @@ def test_n_choices_differ_and_stream_interleaves(oai: openai.OpenAI) -> None:
 
 def test_logprobs(oai: openai.OpenAI) -> None:
     r = oai.chat.completions.create(model="mock", messages=MSG, logprobs=True, top_logprobs=3, max_tokens=10)
-    content = r.choices[0].logprobs.content  # type: ignore[union-attr]
+    content = r.choices[0].logprobs.content
     assert content is not None and len(content) == 10
     assert "".join(t.token for t in content) == r.choices[0].message.content
     for t in content:
@@ -109,9 +115,11 @@ def test_logprobs(oai: openai.OpenAI) -> None:
         assert t.top_logprobs[1].logprob < t.top_logprobs[0].logprob
         assert bytes(t.bytes or []) == t.token.encode()
     streamed = list(
-        oai.chat.completions.create(model="mock", messages=MSG, logprobs=True, top_logprobs=2, max_tokens=10, stream=True)
+        oai.chat.completions.create(
+            model="mock", messages=MSG, logprobs=True, top_logprobs=2, max_tokens=10, stream=True
+        )
     )
-    lps = [c.choices[0].logprobs.content[0] for c in streamed if c.choices[0].logprobs]  # type: ignore[index, union-attr]
+    lps = [c.choices[0].logprobs.content[0] for c in streamed if c.choices[0].logprobs]
     assert [t.logprob for t in lps] == [t.logprob for t in content]
 
 
@@ -121,7 +129,11 @@ WEATHER = {
         "name": "get_weather",
         "parameters": {
             "type": "object",
-            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}, "days": {"type": "integer"}},
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["c", "f"]},
+                "days": {"type": "integer"},
+            },
             "required": ["city"],
         },
     },
@@ -130,14 +142,14 @@ WEATHER = {
 
 def test_tool_call_when_prompt_asks(oai: openai.OpenAI) -> None:
     ask = [{"role": "user", "content": "Please call get_weather for Paris"}]
-    r = oai.chat.completions.create(model="mock", messages=ask, tools=[WEATHER])  # type: ignore[list-item]
+    r = oai.chat.completions.create(model="mock", messages=ask, tools=[WEATHER])
     choice = r.choices[0]
     assert choice.finish_reason == "tool_calls" and choice.message.content is None
-    call = choice.message.tool_calls[0]  # type: ignore[index]
-    args = json.loads(call.function.arguments)  # type: ignore[union-attr]
-    assert call.function.name == "get_weather" and set(args) == {"city", "unit", "days"}  # type: ignore[union-attr]
+    call = choice.message.tool_calls[0]
+    args = json.loads(call.function.arguments)
+    assert call.function.name == "get_weather" and set(args) == {"city", "unit", "days"}
     assert args["unit"] in ("c", "f") and isinstance(args["days"], int)
-    chunks = list(oai.chat.completions.create(model="mock", messages=ask, tools=[WEATHER], stream=True))  # type: ignore[list-item]
+    chunks = list(oai.chat.completions.create(model="mock", messages=ask, tools=[WEATHER], stream=True))
     streamed_args = "".join(
         tc.function.arguments or ""
         for c in chunks
@@ -147,14 +159,18 @@ def test_tool_call_when_prompt_asks(oai: openai.OpenAI) -> None:
     assert json.loads(streamed_args) == args
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
     # not asked -> plain answer; tool result -> plain answer
-    plain = oai.chat.completions.create(model="mock", messages=MSG, tools=[WEATHER])  # type: ignore[list-item]
+    plain = oai.chat.completions.create(model="mock", messages=MSG, tools=[WEATHER])
     assert plain.choices[0].message.tool_calls is None
-    follow = ask + [
+    follow = [
+        *ask,
         {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
         {"role": "tool", "tool_call_id": call.id, "content": "18C"},
     ]
-    assert oai.chat.completions.create(model="mock", messages=follow, tools=[WEATHER]).choices[0].finish_reason == "stop"  # type: ignore[arg-type, list-item]
-    forced = oai.chat.completions.create(model="mock", messages=MSG, tools=[WEATHER], tool_choice="required")  # type: ignore[list-item]
+    assert (
+        oai.chat.completions.create(model="mock", messages=follow, tools=[WEATHER]).choices[0].finish_reason
+        == "stop"
+    )
+    forced = oai.chat.completions.create(model="mock", messages=MSG, tools=[WEATHER], tool_choice="required")
     assert forced.choices[0].message.tool_calls is not None
 
 
@@ -170,10 +186,14 @@ def test_legacy_completions(oai: openai.OpenAI) -> None:
     r = oai.completions.create(model="mock", prompt=["one", "two"], max_tokens=8, logprobs=2)
     assert r.object == "text_completion" and len(r.choices) == 2
     assert r.choices[0].text != r.choices[1].text
-    assert r.choices[0].finish_reason == "length" and r.usage.completion_tokens == 16  # type: ignore[union-attr]
+    assert r.choices[0].finish_reason == "length" and r.usage.completion_tokens == 16
     lp = r.choices[0].logprobs
-    assert lp is not None and "".join(lp.tokens or []) == r.choices[0].text and len(lp.top_logprobs[0]) == 2  # type: ignore[index]
-    chunks = list(oai.completions.create(model="mock", prompt="one", max_tokens=8, stream=True, stream_options={"include_usage": True}))
+    assert lp is not None and "".join(lp.tokens or []) == r.choices[0].text and len(lp.top_logprobs[0]) == 2
+    chunks = list(
+        oai.completions.create(
+            model="mock", prompt="one", max_tokens=8, stream=True, stream_options={"include_usage": True}
+        )
+    )
     assert "".join(c.choices[0].text for c in chunks if c.choices) == r.choices[0].text
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 8
 
@@ -186,7 +206,7 @@ def test_models_list(oai: openai.OpenAI) -> None:
 def test_errors_in_openai_shape(oai: openai.OpenAI) -> None:
     with pytest.raises(openai.InternalServerError) as e500:
         oai.chat.completions.create(model="mock-error-500", messages=MSG)
-    assert e500.value.status_code == 500 and e500.value.body["type"] == "server_error"  # type: ignore[index]
+    assert e500.value.status_code == 500 and e500.value.body["type"] == "server_error"
     with pytest.raises(openai.RateLimitError):
         oai.chat.completions.create(model="mock", messages=MSG, extra_headers={"x-mock-status": "429"})
     with pytest.raises(openai.BadRequestError) as bad:
