@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import aiohttp
+import anthropic
 import openai
 import typer
 from typer.testing import CliRunner
@@ -98,3 +99,40 @@ def test_cli_registers_mock_upstream() -> None:
     assert result.exit_code == 0
     for flag in ("--host", "--port", "--latency-ms", "--tokens-per-second"):
         assert flag in result.output
+
+
+def test_mid_stream_error_openai(oai: openai.OpenAI) -> None:
+    seen = []
+    stream = oai.chat.completions.create(
+        model="mock", messages=MSG, stream=True, extra_headers={"x-mock-stream-error-after": "3"}
+    )
+    try:
+        for chunk in stream:
+            seen.append(chunk.choices[0].delta.content or "")
+    except openai.APIError as exc:
+        assert "mid-stream" in exc.message
+    else:
+        raise AssertionError("the stream should have failed")
+    assert len([s for s in seen if s]) == 3
+
+
+def test_mid_stream_error_anthropic(claude: anthropic.Anthropic, mock_server: MockServer, raw: Any) -> None:
+    body = {"model": "mock", "max_tokens": 100, "messages": MSG, "stream": True}
+    r = raw(
+        f"{mock_server.url}/v1/messages",
+        body=json.dumps(body).encode(),
+        headers={"x-mock-stream-error-after": "2"},
+    )
+    frames = [f for f in r.text.split("\n\n") if f]
+    assert frames[-1].startswith("event: error\n") and "overloaded_error" in frames[-1]
+    assert sum(f.startswith("event: content_block_delta") for f in frames) == 2
+    try:
+        with claude.messages.stream(
+            model="mock", max_tokens=100, messages=MSG, extra_headers={"x-mock-stream-error-after": "2"}
+        ) as stream:
+            for _ in stream:
+                pass
+    except anthropic.APIStatusError as exc:
+        assert "Overloaded" in exc.message
+    else:
+        raise AssertionError("the stream should have failed")

@@ -17,9 +17,15 @@ import orjson
 from aiohttp import web
 
 from distillguard.mock.behaviour import MockOptions, behaviour_for, injected_status, timing_for
-from distillguard.mock.errors import BadRequest, anthropic_error, injected_message, read_json
+from distillguard.mock.errors import (
+    BadRequest,
+    anthropic_error,
+    anthropic_error_body,
+    injected_message,
+    read_json,
+)
 from distillguard.mock.generate import plan_output
-from distillguard.mock.pacing import send_paced, wait_whole_response
+from distillguard.mock.pacing import cut_for_injected_error, send_paced, wait_whole_response
 from distillguard.mock.textgen import (
     estimate_tokens,
     prompt_seed,
@@ -30,6 +36,14 @@ from distillguard.mock.tools import arguments_for, choose_tool
 
 _ID_PREFIX = os.urandom(4).hex()
 _ids = itertools.count(1)
+
+
+# Anthropic reports a failure after the 200 as a named `error` event.
+STREAM_ERROR_FRAME = (
+    b"event: error\ndata: "
+    + orjson.dumps(anthropic_error_body(529, "Overloaded (mock: injected mid-stream)"))
+    + b"\n\n"
+)
 
 
 def _new_id(prefix: str) -> str:
@@ -270,6 +284,7 @@ class AnthropicHandlers:
                 stop_reason,
                 planned.stop_sequence,
             )
+            frames = cut_for_injected_error(request.headers, frames, STREAM_ERROR_FRAME)
             return await send_paced(request, timing, frames, self.stats)
         await wait_whole_response(timing, output_tokens)
         payload = {

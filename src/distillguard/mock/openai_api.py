@@ -23,9 +23,9 @@ from distillguard.mock.behaviour import (
     injected_status,
     timing_for,
 )
-from distillguard.mock.errors import BadRequest, injected_message, openai_error, read_json
+from distillguard.mock.errors import BadRequest, injected_message, openai_error, openai_error_body, read_json
 from distillguard.mock.generate import Planned, plan_output
-from distillguard.mock.pacing import send_paced, wait_whole_response
+from distillguard.mock.pacing import cut_for_injected_error, send_paced, wait_whole_response
 from distillguard.mock.textgen import estimate_tokens, prompt_seed, token_logprob, top_alternatives
 from distillguard.mock.tools import arguments_for, choose_tool
 
@@ -36,6 +36,10 @@ _SLOT_BYTES = orjson.dumps(_SLOT)
 SYSTEM_FINGERPRINT = "fp_distillguard_mock"
 THINK_OPEN = "<think>\n"
 THINK_CLOSE = "\n</think>\n\n"
+# vLLM and OpenAI report a failure after the 200 as a data frame holding an error object.
+STREAM_ERROR_FRAME = (
+    b"data: " + orjson.dumps(openai_error_body(500, "mock upstream: injected mid-stream failure")) + b"\n\n"
+)
 
 
 def _new_id(prefix: str) -> str:
@@ -304,6 +308,7 @@ class OpenAIHandlers:
             frames = _chat_stream_frames(
                 response_id, created, model, choices, seeds, behaviour, usage, include_usage, logprobs_top
             )
+            frames = cut_for_injected_error(request.headers, frames, STREAM_ERROR_FRAME)
             return await send_paced(request, timing, frames, self.stats)
 
         await wait_whole_response(timing, max(c.completion_tokens for c in choices))
@@ -395,6 +400,7 @@ class OpenAIHandlers:
             frames = _completion_stream_frames(
                 response_id, created, model, choices, seeds, usage, include_usage, logprobs
             )
+            frames = cut_for_injected_error(request.headers, frames, STREAM_ERROR_FRAME)
             return await send_paced(request, timing, frames, self.stats)
         await wait_whole_response(timing, max(c.completion_tokens for c in choices))
         out = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 
@@ -63,3 +63,23 @@ async def send_paced(
         raise
     stats["streams_completed"] += 1
     return response
+
+
+def cut_for_injected_error(
+    headers: Mapping[str, str], frames: list[tuple[bytes, int]], error_frame: bytes
+) -> list[tuple[bytes, int]]:
+    """`x-mock-stream-error-after: N`: stop after N tokens with an in-stream error event,
+    the way an overloaded upstream fails after the 200 status has already gone out."""
+    raw = headers.get("x-mock-stream-error-after")
+    if raw is None or not raw.isdigit():
+        return frames
+    after = int(raw)
+    if after >= frames[-1][1]:
+        return frames
+    kept: list[tuple[bytes, int]] = []
+    for frame in frames:
+        if frame[1] > after:
+            break
+        kept.append(frame)
+    kept.append((error_frame, after))
+    return kept
