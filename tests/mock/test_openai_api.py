@@ -201,6 +201,7 @@ def test_legacy_completions(oai: openai.OpenAI) -> None:
 def test_models_list(oai: openai.OpenAI) -> None:
     ids = [m.id for m in oai.models.list()]
     assert {"mock", "mock-reasoning", "mock-reasoning-field", "mock-think"} <= set(ids)
+    assert oai.models.retrieve("mock-think").id == "mock-think"
 
 
 def test_errors_in_openai_shape(oai: openai.OpenAI) -> None:

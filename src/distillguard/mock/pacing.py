@@ -18,6 +18,13 @@ from distillguard.mock.behaviour import RequestTiming
 SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 
 
+class _HeadersWithFirstChunk(web.StreamResponse):
+    """An unpaced stream sends status, headers and all frames in one socket write; aiohttp
+    otherwise writes the headers alone first, which costs a second syscall per request."""
+
+    _send_headers_immediately = False
+
+
 async def wait_whole_response(timing: RequestTiming, tokens: int) -> None:
     """Non-streaming: the answer exists only once the last token is generated."""
     total = timing.latency_s
@@ -36,12 +43,14 @@ async def send_paced(
 ) -> web.StreamResponse:
     """Stream SSE frames. Each frame carries the count of tokens generated once it is sent;
     token k is due at latency + (k-1)/tps after the headers go out."""
-    response = web.StreamResponse(status=200, headers=headers or SSE_HEADERS)
+    unpaced = timing.latency_s <= 0 and timing.tokens_per_second <= 0
+    response_class = _HeadersWithFirstChunk if unpaced else web.StreamResponse
+    response = response_class(status=200, headers=headers or SSE_HEADERS)
     stats["streams_started"] += 1
     try:
         await response.prepare(request)
         tps = timing.tokens_per_second
-        if timing.latency_s <= 0 and tps <= 0:
+        if unpaced:
             await response.write(b"".join(f for f, _ in frames))
         else:
             start = time.monotonic() + timing.latency_s

@@ -61,6 +61,20 @@ async def _models(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/json")
 
 
+async def _model(request: web.Request) -> web.Response:
+    model = request.match_info["model"]
+    if "anthropic-version" in request.headers:
+        info: dict[str, Any] = {
+            "type": "model",
+            "id": model,
+            "display_name": model,
+            "created_at": "2025-01-01T00:00:00Z",
+        }
+    else:
+        info = {"id": model, "object": "model", "created": 1735689600, "owned_by": "distillguard-mock"}
+    return web.Response(body=orjson.dumps(info), content_type="application/json")
+
+
 async def _healthz(request: web.Request) -> web.Response:
     return web.Response(body=_HEALTH, content_type="application/json")
 
@@ -87,6 +101,7 @@ def make_app(options: MockOptions | None = None) -> web.Application:
     app.router.add_post("/v1/chat/completions", openai.chat_completions)
     app.router.add_post("/v1/completions", openai.completions)
     app.router.add_get("/v1/models", _models)
+    app.router.add_get("/v1/models/{model}", _model)  # every name is served, so every name exists
     app.router.add_post("/v1/messages", anthropic.messages)
     app.router.add_post("/v1/messages/count_tokens", anthropic.count_tokens)
     app.router.add_get("/healthz", _healthz)
