@@ -195,6 +195,11 @@ def test_legacy_completions(oai: openai.OpenAI) -> None:
         )
     )
     assert "".join(c.choices[0].text for c in chunks if c.choices) == r.choices[0].text
+    streamed_lp = list(
+        oai.completions.create(model="mock", prompt="one", max_tokens=8, logprobs=1, stream=True)
+    )
+    offsets = [c.choices[0].logprobs.text_offset[0] for c in streamed_lp if c.choices[0].logprobs]
+    assert offsets == lp.text_offset
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 8
 
 

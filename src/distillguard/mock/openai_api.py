@@ -452,9 +452,11 @@ def _tool_call_obj(call: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _completion_logprobs(seed: int, tokens: list[str], k: int, offset: int) -> dict[str, Any]:
+def _completion_logprobs(
+    seed: int, tokens: list[str], k: int, offset: int, char_start: int = 0
+) -> dict[str, Any]:
     lps = [token_logprob(seed, offset + p) for p in range(len(tokens))]
-    text_offset, pos = [], 0
+    text_offset, pos = [], char_start
     for t in tokens:
         text_offset.append(pos)
         pos += len(t)
@@ -596,8 +598,10 @@ def _completion_stream_frames(
     per_choice = []
     for c, seed in zip(choices, seeds, strict=True):
         frames = []
+        chars = 0
         for pos, tok in enumerate(c.content):
-            lp = _completion_logprobs(seed, [tok], logprobs, pos) if logprobs is not None else None
+            lp = _completion_logprobs(seed, [tok], logprobs, pos, chars) if logprobs is not None else None
+            chars += len(tok)
             choice = {"index": c.index, "text": tok, "logprobs": lp, "finish_reason": None}
             frames.append((pre + dumps(choice) + post, pos + 1))
         choice = {"index": c.index, "text": "", "logprobs": None, "finish_reason": c.finish_reason}
