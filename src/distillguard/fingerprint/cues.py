@@ -21,8 +21,8 @@ from distillguard.fingerprint.lexicon import FAMILIES
 # Scoring looks at a bounded view of the prompt: the request is normally stated at the
 # start or appended at the end ("...Let's think step by step."). Beyond this, cost grows
 # with no gain in signal.
-HEAD_CHARS = 1024
-TAIL_CHARS = 512
+HEAD_CHARS = 768
+TAIL_CHARS = 256
 
 _END = "\x00"  # trie token for "word must end here"
 
@@ -114,11 +114,13 @@ def scoring_view(text: str) -> str:
     return text.lower()
 
 
-def count_families(view: str) -> Counter[str]:
+def count_families(view: str) -> dict[str, int]:
     """How often each lexicon family occurs in an already lowercased `scoring_view`."""
-    counts: Counter[str] = Counter()
+    cue_counts = Counter(WORD_CUES.findall(view))  # Counter counts in C; expand unique cues only
+    cue_counts.update(FREE_CUES.findall(view))
+    counts: dict[str, int] = {}
     families_of = CUE_FAMILIES
-    for pattern in (WORD_CUES, FREE_CUES):
-        for cue in pattern.findall(view):
-            counts.update(families_of[cue])
+    for cue, n in cue_counts.items():
+        for family in families_of[cue]:
+            counts[family] = counts.get(family, 0) + n
     return counts

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 
 from distillguard.fingerprint.cues import count_families, scoring_view
-from distillguard.fingerprint.lexicon import DG_COUNT_NOUNS
+from distillguard.fingerprint.lexicon import DG_COUNT_NOUNS, DG_MANY
 
 
 def _presence(counts: Mapping[str, int], family: str) -> float:
@@ -39,9 +39,11 @@ COT_WEIGHTS = {
     "cot_show": 0.9,
     "cot_final": 1.2,
     "cot_problem": 1.0,
+    "cot_self": 0.3,
     "cot_procedure": -1.8,
     "show_x_reasoning": 1.2,  # "explain" + "your reasoning" / "step by step"
     "final_x_reasoning": 1.0,  # "think ..." + "final answer"
+    "reason_x_self": 1.8,  # "justify" + "your answer"
 }
 
 RUBRIC_WEIGHTS = {
@@ -67,6 +69,7 @@ DATAGEN_WEIGHTS = {
     "quantity_x_generate": 1.0,
     "data_x_generate": 1.0,
     "bulk_x_format": 1.0,  # (count or dataset words) + JSON/fields
+    "quantity_x_data": 1.2,  # "10 paraphrases ... for training data"
 }
 
 
@@ -78,6 +81,8 @@ def cot_from_counts(c: Mapping[str, int]) -> float:
     if reason or steps:
         z += w["show_x_reasoning"] * min(_presence(c, "cot_show"), 1.0)
         z += w["final_x_reasoning"] * min(_presence(c, "cot_final"), 1.0)
+    if reason:
+        z += w["reason_x_self"] * min(_presence(c, "cot_self"), 1.0)
     return _sigmoid(z)
 
 
@@ -90,26 +95,25 @@ def rubric_from_counts(c: Mapping[str, int]) -> float:
     return _sigmoid(z)
 
 
-_NUMBER_WORDS = (
-    "dozens|dozen|hundreds|hundred|thousands|thousand|fifty|forty|thirty|twenty|many|multiple"
-    "|several|cientos|cien|miles|mil|decenas|сотни|сотню|сто|тысяч[уи]?|десятки|много"
-    "|hundert|tausend|dutzende|centaines|cent|milliers|mille|dizaines|plusieurs|几十|上百|上千|一百|一千"
-)
-_QUANTITY = re.compile(
-    r"(?:\b(?P<num>[1-9]\d{0,5})\b|(?P<word>"
-    + _NUMBER_WORDS
-    + r"))\s*(?:[\w-]+\s+){0,3}?(?:"
+_COUNT_NOUN = (
+    r"\s*(?:[\w-]+\s+){0,3}?(?:"
     + "|".join(sorted(map(re.escape, DG_COUNT_NOUNS), key=len, reverse=True))
     + ")"
 )
+# Starts with a character class, so sre skips quickly to candidate positions.
+_DIGIT_QUANTITY = re.compile(r"(?P<num>[1-9](?<![\w.][1-9])\d{0,5})(?!\d)" + _COUNT_NOUN)
+_WORD_QUANTITY = re.compile(
+    r"(?:\b(?:" + "|".join(re.escape(w.rstrip("$")) for w in DG_MANY) + r")\w*)" + _COUNT_NOUN
+)
 
 
-def _quantity(view: str) -> tuple[float, float]:
+def _quantity(view: str, many_word: bool) -> tuple[float, float]:
     """(asks for >= 5 items, asks for >= 20 items) from "<count> <up to 3 words> <noun>"."""
     best = 0
-    for m in _QUANTITY.finditer(view):
-        n = int(m.group("num")) if m.group("num") else 100
-        best = max(best, n)
+    for m in _DIGIT_QUANTITY.finditer(view):
+        best = max(best, int(m.group("num")))
+    if best < 20 and many_word and _WORD_QUANTITY.search(view):
+        best = 100
     return (1.0 if best >= 5 else 0.0), (1.0 if best >= 20 else 0.0)
 
 
@@ -118,10 +122,12 @@ def datagen_from_counts(c: Mapping[str, int], view: str) -> float:
     z = w["bias"] + sum(w[f] * _presence(c, f) for f in w if f.startswith("dg_"))
     quantity = large = 0.0
     if c.get("dg_generate") or c.get("dg_data") or c.get("dg_items"):
-        quantity, large = _quantity(view)  # gated: the regex only runs on plausible prompts
+        # gated: the quantity regexes only run on prompts that could be datagen at all
+        quantity, large = _quantity(view, bool(c.get("dg_many")))
     z += w["quantity"] * quantity + w["large_quantity"] * large
     if c.get("dg_generate"):
         z += w["quantity_x_generate"] * quantity + w["data_x_generate"] * min(_presence(c, "dg_data"), 1.0)
+    z += w["quantity_x_data"] * quantity * min(_presence(c, "dg_data"), 1.0)
     if c.get("dg_format") and (quantity or c.get("dg_data")):
         z += w["bulk_x_format"]
     return _sigmoid(z)

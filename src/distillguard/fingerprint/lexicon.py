@@ -109,6 +109,16 @@ COT_PROBLEM = [
     "énigme", "combien",
 ]
 
+# The model's own answer as the object of a reasoning verb ("justify your answer").
+COT_SELF = [
+    "your answer", "your solution", "your conclusion", "your response", "your result",
+    "你的答案", "你的回答", "你的结论", "你的解答",
+    "tu respuesta", "tu solución", "tu conclusión", "su respuesta",
+    "свой ответ", "твой ответ", "ваш ответ", "своё решение", "свое решение", "твоё решение",
+    "deine antwort", "deine lösung", "ihre antwort", "dein ergebnis",
+    "ta réponse", "votre réponse", "ta solution", "ta conclusion",
+]
+
 # Negative evidence: procedural how-to requests also say "step by step".
 COT_PROCEDURE = [
     "instructions", "tutorial", "guide$", "recipe", "how do i install", "how to install",
@@ -250,6 +260,15 @@ DG_DIVERSE = [
     "différents sujets", "ne répète pas", "sans répétition",
 ]
 
+# Words for "many" that can stand in for a count ("hundreds of questions").
+DG_MANY = [
+    "dozens$", "dozen$", "hundreds$", "hundred$", "thousands$", "thousand$", "fifty$", "forty$",
+    "thirty$", "twenty$", "many$", "multiple$", "several$", "几十", "上百", "上千", "一百", "一千",
+    "cientos$", "cien$", "miles$", "decenas$", "muchos$", "muchas$", "сотни$", "сотню$", "сто$",
+    "тысяч", "десятки$", "много$", "hundert$", "tausend$", "dutzende$", "viele$", "centaines$",
+    "cent$", "milliers$", "mille$", "dizaines$", "plusieurs$",
+]
+
 # Plural nouns for "<count> <...> <noun>" quantity requests (matched by a small regex).
 DG_COUNT_NOUNS = [
     "examples", "samples", "questions", "pairs", "prompts", "instructions", "conversations",
@@ -301,6 +320,7 @@ FAMILIES: dict[str, list[str]] = {
     "cot_show": COT_SHOW,
     "cot_final": COT_FINAL,
     "cot_problem": COT_PROBLEM,
+    "cot_self": COT_SELF,
     "cot_procedure": COT_PROCEDURE,
     "rub_grade": RUB_GRADE,
     "rub_target": RUB_TARGET,
@@ -312,5 +332,6 @@ FAMILIES: dict[str, list[str]] = {
     "dg_items": DG_ITEMS,
     "dg_format": DG_FORMAT,
     "dg_diverse": DG_DIVERSE,
+    "dg_many": DG_MANY,
     **{f"lang_{code}": [w + "$" for w in words] for code, words in LANG_STOPWORDS.items()},
 }

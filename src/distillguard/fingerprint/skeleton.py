@@ -16,25 +16,23 @@ import re
 
 # Only the head of a very long prompt is skeletonized: templates put their fixed part
 # first, and this bounds the cost of a pasted document.
-SKELETON_CHARS = 2048
+SKELETON_CHARS = 1024
 
 _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 _URL = re.compile(r"(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 _UPPER = "A-ZÀ-ÖØ-ÞΑ-ΩА-ЯЁ"
-# One pass for the common masks; the group that matched picks the replacement.
-_MASKS = re.compile(
-    r"(?P<q>\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|«[^»\n]{1,300}»|„[^“”\n]{1,300}[“”]"
-    r"|「[^」\n]{1,300}」|『[^』\n]{1,300}』|`[^`\n]{1,300}`|(?<!\w)'[^'\n]{1,300}'(?!\w))"
-    r"|(?P<n>\d+(?:[.,:/-]\d+)*)"
-    rf"|(?P<name>(?<=[^.!?:;\"”»」'\s] )[{_UPPER}][\w'-]+(?: [{_UPPER}][\w'-]+)*)"
+# Separate passes, each starting with a character class, run faster than one alternation:
+# sre can then skip ahead to candidate positions instead of trying every branch everywhere.
+_QUOTED = re.compile(
+    r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|«[^»\n]{1,300}»|„[^“”\n]{1,300}[“”]"
+    r"|「[^」\n]{1,300}」|『[^』\n]{1,300}』|`[^`\n]{1,300}`|'(?<!\w')[^'\n]{1,300}'(?!\w)"
 )
-_REPLACEMENT = {"q": "<q>", "n": "<n>", "name": "<name>"}
-
-
-def _mask(match: re.Match[str]) -> str:
-    return _REPLACEMENT[match.lastgroup or "q"]
+_QUOTE_CHARS = "\"“«„「『`'"
+_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+# A capitalized word whose previous word does not end a sentence; a run of them is one name.
+_NAME = re.compile(rf"[{_UPPER}](?<=[^.!?:;\"”»」'\s] .)[\w'-]+(?: [{_UPPER}][\w'-]+)*")
 
 
 def skeleton(text: str) -> str:
@@ -46,7 +44,10 @@ def skeleton(text: str) -> str:
         text = _URL.sub("<url>", text)
     if "@" in text:
         text = _EMAIL.sub("<email>", text)
-    text = _MASKS.sub(_mask, text)
+    if any(q in text for q in _QUOTE_CHARS):
+        text = _QUOTED.sub("<q>", text)
+    text = _NUMBER.sub("<n>", text)
+    text = _NAME.sub("<name>", text)
     return " ".join(text.lower().split())
 
 
