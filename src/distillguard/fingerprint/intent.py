@@ -33,7 +33,9 @@ def _sigmoid(z: float) -> float:
 
 COT_WEIGHTS = {
     "bias": -4.2,
-    "cot_reason": 2.4,
+    "cot_elicit": 3.6,
+    "cot_reason": 2.2,
+    "cot_not_just": 2.0,
     "cot_step_strong": 3.2,
     "cot_step_weak": 0.7,
     "cot_show": 0.9,
@@ -44,6 +46,7 @@ COT_WEIGHTS = {
     "show_x_reasoning": 1.2,  # "explain" + "your reasoning" / "step by step"
     "final_x_reasoning": 1.0,  # "think ..." + "final answer"
     "reason_x_self": 1.8,  # "justify" + "your answer"
+    "problem_x_shown_steps": 0.8,  # "solve ..." + "showing each step"
 }
 
 RUBRIC_WEIGHTS = {
@@ -53,6 +56,7 @@ RUBRIC_WEIGHTS = {
     "rub_criteria": 1.4,
     "rub_pair": 1.4,
     "rub_verdict": 1.8,
+    "code": -1.2,  # source code in the prompt (see lexicon.CODE_MARKERS)
     "grade_x_target": 1.4,  # "rate" + "the response"
     "grade_x_criteria": 1.2,  # "score" + "on a scale of 1-10" / "helpfulness"
 }
@@ -64,6 +68,7 @@ DATAGEN_WEIGHTS = {
     "dg_items": 0.6,
     "dg_format": 1.0,
     "dg_diverse": 1.0,
+    "code": -1.5,
     "quantity": 1.6,  # "50 ... questions"
     "large_quantity": 0.8,  # 20 or more
     "quantity_x_generate": 1.0,
@@ -75,12 +80,14 @@ DATAGEN_WEIGHTS = {
 
 def cot_from_counts(c: Mapping[str, int]) -> float:
     w = COT_WEIGHTS
-    reason = _presence(c, "cot_reason")
+    reason = _presence(c, "cot_reason") or _presence(c, "cot_elicit")
     steps = _presence(c, "cot_step_strong") or _presence(c, "cot_step_weak")
     z = w["bias"] + sum(w[f] * _presence(c, f) for f in w if f.startswith("cot_"))
     if reason or steps:
         z += w["show_x_reasoning"] * min(_presence(c, "cot_show"), 1.0)
         z += w["final_x_reasoning"] * min(_presence(c, "cot_final"), 1.0)
+    if steps and c.get("cot_problem") and c.get("cot_show"):
+        z += w["problem_x_shown_steps"]
     if reason:
         z += w["reason_x_self"] * min(_presence(c, "cot_self"), 1.0)
     return _sigmoid(z)
@@ -88,7 +95,8 @@ def cot_from_counts(c: Mapping[str, int]) -> float:
 
 def rubric_from_counts(c: Mapping[str, int]) -> float:
     w = RUBRIC_WEIGHTS
-    z = w["bias"] + sum(w[f] * _presence(c, f) for f in w if f.startswith("rub_"))
+    z = w["bias"] + w["code"] * _presence(c, "code")
+    z += sum(w[f] * _presence(c, f) for f in w if f.startswith("rub_"))
     if c.get("rub_grade"):
         z += w["grade_x_target"] * min(_presence(c, "rub_target"), 1.0)
         z += w["grade_x_criteria"] * min(_presence(c, "rub_criteria"), 1.0)
@@ -101,7 +109,7 @@ _COUNT_NOUN = (
     + ")"
 )
 # Starts with a character class, so sre skips quickly to candidate positions.
-_DIGIT_QUANTITY = re.compile(r"(?P<num>[1-9](?<![\w.][1-9])\d{0,5})(?!\d)" + _COUNT_NOUN)
+_DIGIT_QUANTITY = re.compile(r"(?P<num>[1-9](?<![0-9A-Za-z_.,][1-9])\d{0,5})(?!\d)" + _COUNT_NOUN)
 _WORD_QUANTITY = re.compile(
     r"(?:\b(?:" + "|".join(re.escape(w.rstrip("$")) for w in DG_MANY) + r")\w*)" + _COUNT_NOUN
 )
@@ -119,9 +127,10 @@ def _quantity(view: str, many_word: bool) -> tuple[float, float]:
 
 def datagen_from_counts(c: Mapping[str, int], view: str) -> float:
     w = DATAGEN_WEIGHTS
-    z = w["bias"] + sum(w[f] * _presence(c, f) for f in w if f.startswith("dg_"))
+    z = w["bias"] + w["code"] * _presence(c, "code")
+    z += sum(w[f] * _presence(c, f) for f in w if f.startswith("dg_"))
     quantity = large = 0.0
-    if c.get("dg_generate") or c.get("dg_data") or c.get("dg_items"):
+    if any(c.get(f) for f in ("dg_generate", "dg_data", "dg_items", "dg_format", "dg_diverse", "dg_many")):
         # gated: the quantity regexes only run on prompts that could be datagen at all
         quantity, large = _quantity(view, bool(c.get("dg_many")))
     z += w["quantity"] * quantity + w["large_quantity"] * large

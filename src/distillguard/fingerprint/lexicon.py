@@ -23,57 +23,103 @@ from __future__ import annotations
 
 # --- chain-of-thought elicitation -------------------------------------------------------------
 # Asking the model to externalize its reasoning (not just to answer, and not a how-to list).
+# Imperatives that by themselves ask the model to externalize its reasoning.
+COT_ELICIT = [
+    # en
+    "reason through", "reason it out", "reason about it", "reason carefully", "reason step",
+    "reason aloud", "reason out loud", "chain of thought", "chain-of-thought", "cot$", "inner monologue",
+    "internal monologue", "internal reasoning", "scratchpad", "scratch pad", "show your work",
+    "show your working", "show the work", "show the math", "show your reasoning", "show your steps",
+    "show all work", "show all steps", "show all your", "think through", "think it through",
+    "think aloud", "think out loud", "think step", "think before", "think carefully before",
+    "let's think", "lets think", "let us think", "let's reason", "let's work", "work it out",
+    "work this out", "work through", "think it over", "<think", "<reasoning", "<scratchpad",
+    "thinking tags", "how you got", "how you arrived", "how you reached", "how you came to",
+    "how you derived", "how did you get", "how did you arrive", "the logic you", "why each",
+    # zh
+    "思维链", "一步一步地思考", "一步一步思考", "一步步思考", "逐步思考", "逐步推理", "一步一步推理",
+    "先思考", "出声思考", "展示推理", "写出推理", "推理过程", "思考过程", "解题过程", "你是如何得出",
+    "怎么得出", "如何得出", "把推理", "先推理",
+    # es
+    "razona", "piensa en voz alta", "en voz alta", "piensa paso", "pensemos", "cómo llegaste",
+    "cómo llegó", "cómo has llegado", "muestra tu trabajo", "muestra tu razonamiento",
+    # ru
+    "порассужд", "рассуждай", "рассуждайте", "вслух", "ход мысл", "ход решени", "ход рассуждени",
+    "как ты пришел", "как ты пришёл", "как вы пришли", "как ты получил", "как вы получили",
+    "цепочку рассуждений", "цепочка рассуждений",
+    # de
+    "denk laut", "denke laut", "überlege laut", "überleg laut", "laut nach", "denk schrittweise",
+    "denke schrittweise", "wie du darauf gekommen", "wie sie darauf gekommen", "wie du auf",
+    "lass uns nachdenken", "lass uns überlegen", "zeige deinen rechenweg", "zeig deinen rechenweg",
+    # fr
+    "à voix haute", "raisonne", "réfléchis étape", "comment tu es arrivé", "comment vous êtes arrivé",
+    "montre ton raisonnement", "montre ton travail", "montrez votre raisonnement",
+]
+
+# Reasoning nouns and verbs: evidence, but also ordinary words ("logic", "理由").
 COT_REASON = [
     # en
-    "reasoning", "reason through", "reason it out", "reason about it", "reason carefully", "rationale",
-    "thought process", "thinking process", "chain of thought", "chain-of-thought", "cot$",
-    "train of thought", "line of thought", "inner monologue", "internal monologue", "scratchpad",
-    "scratch pad", "your work$", "your working", "the working$", "workings$", "how you got",
-    "how you arrived", "how you reached", "how you came to", "how you derived", "how did you get",
-    "how did you arrive", "justify", "justification", "derivation", "think through",
-    "think it through", "think aloud", "think out loud", "think carefully", "think hard",
-    "think deeply", "think step", "think before", "let's think", "lets think", "let us think",
-    "intermediate steps", "intermediate reasoning", "your logic", "deliberate", "<think", "<reasoning",
-    "reflect on", "work it out", "work through", "show the math", "explain why", "explain how you",
+    "reasoning", "rationale", "thought process", "thinking process", "train of thought",
+    "line of thought", "your work$", "your working", "the working$", "workings$", "justify",
+    "justification", "derivation", "think carefully", "think hard", "think deeply",
+    "intermediate steps", "intermediate reasoning", "your logic", "deliberate", "reflect on",
+    "explain why", "explain how you", "methodically", "systematically",
     # zh
-    "推理", "思考过程", "思维过程", "思路", "思维链", "推导", "解题过程", "计算过程", "你是如何得出",
-    "怎么得出", "如何得出", "理由", "想一想", "仔细思考", "认真思考", "逐步思考", "一步一步地思考",
-    "一步一步思考", "一步步思考", "先思考", "思考一下", "中间步骤", "论证",
+    "推理", "思维过程", "思路", "推导", "计算过程", "理由", "想一想", "仔细思考", "认真思考", "思考一下",
+    "中间步骤", "论证",
     # es
-    "razonamiento", "razona", "razones detr", "proceso de pensamiento", "proceso mental", "tu lógica",
-    "su lógica", "cómo llegaste", "cómo llegó", "cómo has llegado", "justifica", "derivación",
-    "piensa en voz alta", "piensa con cuidado", "piensa detenidamente", "piensa paso", "pensemos",
+    "razonamiento", "razones detr", "proceso de pensamiento", "proceso mental", "tu lógica",
+    "su lógica", "justifica", "derivación", "piensa con cuidado", "piensa detenidamente",
     "reflexiona", "desarrollo completo", "pasos intermedios",
     # ru
-    "рассужд", "ход мысл", "ход решени", "цепочк", "логику", "как ты пришел", "как ты пришёл",
-    "как вы пришли", "как ты получил", "как вы получили", "обоснуй", "обоснуйте", "обосновани",
-    "подумай", "подумайте", "размышля", "поразмысл", "промежуточн", "вывод решения",
+    "рассужд", "цепочк", "логику", "обоснуй", "обоснуйте", "обосновани", "подумай", "подумайте",
+    "размышля", "поразмысл", "промежуточн", "вывод решения",
     # de
     "gedankengang", "gedankengänge", "begründ", "denkprozess", "denkweg", "lösungsweg", "rechenweg",
-    "herleitung", "überlegung", "denk laut", "denke laut", "denk nach", "denke nach",
-    "denk sorgfältig", "denke sorgfältig", "denk schrittweise", "denke schrittweise",
-    "wie du darauf gekommen", "wie sie darauf gekommen", "wie du auf", "deine logik",
-    "zwischenschritte", "lass uns nachdenken", "lass uns überlegen",
+    "herleitung", "überlegung", "überlege", "denk nach", "denke nach", "denk sorgfältig",
+    "denke sorgfältig", "deine logik", "zwischenschritte",
     # fr
-    "raisonnement", "raisonne", "démarche", "cheminement", "réflexion", "ta logique", "votre logique",
-    "comment tu es arrivé", "comment vous êtes arrivé", "justifie", "réfléchis", "réfléchissez",
-    "pense à voix haute", "pensez à voix haute", "processus de pensée", "processus de réflexion",
-    "étapes intermédiaires",
+    "raisonnement", "démarche", "cheminement", "réflexion", "ta logique", "votre logique",
+    "justifie", "réfléchis", "réfléchissez", "pense à voix haute", "pensez à voix haute",
+    "processus de pensée", "processus de réflexion", "étapes intermédiaires",
+]
+
+# "Not just the answer": the user wants the process, not only the result.
+COT_NOT_JUST = [
+    "not just the answer", "not only the answer", "don't just give", "do not just give",
+    "don't just want the answer", "don't just tell me", "not just the final", "not just the result",
+    "rather than just", "instead of just", "don't jump", "do not jump", "before you commit",
+    "不要直接给", "别直接给", "不要只给", "别只给", "不只是答案", "不要急于",
+    "no me des solo", "no des solo", "no solo la respuesta", "no solo el resultado", "no te apresures",
+    "не просто ответ", "не только ответ", "не торопись", "не спеши", "не давай сразу",
+    "nicht nur das ergebnis", "nicht nur die antwort", "gib nicht nur", "nicht sofort",
+    "pas seulement le résultat", "pas seulement la réponse", "ne donne pas seulement",
+    "ne te précipite pas", "pas juste la réponse",
 ]
 
 COT_STEP_STRONG = [
+    "stage by stage", "one stage at a time", "piece by piece",
     "step by step", "step-by-step", "one step at a time", "stepwise", "step after step", "一步一步",
     "一步步", "逐步", "分步", "paso a paso", "paso por paso", "шаг за шагом", "пошагов", "по шагам",
     "schritt für schritt", "schrittweise", "schritt-für-schritt", "étape par étape", "pas à pas",
 ]
 
 COT_STEP_WEAK = [
+    "each calculation", "every calculation", "each stage", "each move", "each deduction",
+    "每个计算", "cada cálculo", "каждый переход", "каждое действие", "jede rechnung", "chaque calcul",
+    # German compounds: the word boundary hides "schritt" inside them
+    "rechenschritt", "lösungsschritt", "zwischenschritt", "denkschritt", "einzelschritt",
+    "arbeitsschritt",
     "each step", "every step", "steps$", "step$", "intermediate", "步骤", "每一步", "每个步骤",
     "cada paso", "pasos$", "paso$", "каждый шаг", "каждого шага", "шаги$", "шагов$", "шагам$",
     "jeden schritt", "jeder schritt", "schritte$", "chaque étape", "étapes$",
 ]
 
 COT_SHOW = [
+    "enséña", "enseña", "tell me why", "walk me", "take me through",
+    # stems that also cover gerunds/infinitives: mostrando, montrant, показывая, ...
+    "mostr", "muestr", "explicando", "detall", "desglos", "montr", "expliqu", "détaill", "décompos",
+    "показ", "расписыва", "объясня",
     "show$", "show me", "show us", "showing$", "walk me through", "walk us through", "walk through",
     "write out", "write down", "lay out", "spell out", "articulate", "explain", "detail",
     "break it down", "break down", "outline", "describe", "elaborate", "verbalize", "verbalise",
@@ -134,6 +180,8 @@ COT_PROCEDURE = [
 # --- rubric / reward-model grading ------------------------------------------------------------
 # The model is asked to judge outputs (often another model's) against criteria.
 RUB_GRADE = [
+    "besser ist", "besser sind", "welche antwort", "welcher ist besser", "cuál respuesta",
+    "какой из ответов", "laquelle est la meilleure", "哪个回答",
     "grade$", "grading", "score$", "scores$", "scoring", "rate$", "rate the", "rate this",
     "rate these", "rate each", "rate them", "rate it", "rate how", "rating", "ratings", "evaluate",
     "evaluation", "assess", "judge", "judging", "rank$", "rank the", "ranking", "critique",
@@ -188,6 +236,7 @@ RUB_PAIR = [
 ]
 
 RUB_VERDICT = [
+    "a or b", "a oder b", "a o b", "a ou b", "a или b", "а или б", "a或b", "a还是b",
     "verdict", "output only the score", "output the score", "output a score", "only the score",
     "respond with the score", "respond with a score", "respond only with", "score:", "rating:",
     '"score"', "justify your score", "justify your rating", "explain your score",
@@ -202,6 +251,7 @@ RUB_VERDICT = [
 # --- dataset generation -----------------------------------------------------------------------
 # Asked to produce many samples, usually structured, to become training data.
 DG_GENERATE = [
+    "批量", "in bulk", "batch of", "en masse", "en lote",
     "generate", "generating", "create$", "create a", "create me", "creating", "produce", "synthesize",
     "synthesise", "come up with", "brainstorm", "make up", "write me", "write a list", "write a set",
     "write a batch", "give me a list", "生成", "创建", "编写", "制作", "编造", "构造", "合成", "列出",
@@ -213,6 +263,8 @@ DG_GENERATE = [
 ]
 
 DG_DATA = [
+    "to train a", "to train an", "for training", "para entrenar", "用于训练", "用来训练", "для обучения",
+    "zum trainieren", "um ein modell", "pour entraîner", "pour l'entraînement",
     "dataset", "data set", "training data", "training example", "training set", "training corpus",
     "fine-tun", "finetun", "fine tun", "instruction tuning", "instruction-tuning", "synthetic data",
     "synthetic example", "synthetic dialog", "synthetic conversation", "q&a pairs", "qa pairs",
@@ -283,6 +335,14 @@ DG_COUNT_NOUNS = [
     "variantes",
 ]
 
+# --- context ----------------------------------------------------------------------------------
+# Source code in the prompt: "dataset", "score", "accuracy" there are identifiers, not intents.
+CODE_MARKERS = [
+    "```", "import ", "from transformers", "def ", "self.", "();", "#include", "console.log",
+    "print(", " => ", "</", "return ", "function ", "const ", "np.", "pd.", "df[", "sklearn",
+    "torch", "public static", "select * from", " == ", "):\n", "};", "var ", "let ",
+]
+
 # --- language stopwords (whole words) ---------------------------------------------------------
 LANG_STOPWORDS = {
     "en": [
@@ -314,7 +374,9 @@ LANG_STOPWORDS = {
 # fmt: on
 
 FAMILIES: dict[str, list[str]] = {
+    "cot_elicit": COT_ELICIT,
     "cot_reason": COT_REASON,
+    "cot_not_just": COT_NOT_JUST,
     "cot_step_strong": COT_STEP_STRONG,
     "cot_step_weak": COT_STEP_WEAK,
     "cot_show": COT_SHOW,
@@ -333,5 +395,6 @@ FAMILIES: dict[str, list[str]] = {
     "dg_format": DG_FORMAT,
     "dg_diverse": DG_DIVERSE,
     "dg_many": DG_MANY,
+    "code": CODE_MARKERS,
     **{f"lang_{code}": [w + "$" for w in words] for code, words in LANG_STOPWORDS.items()},
 }
