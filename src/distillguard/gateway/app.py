@@ -150,8 +150,8 @@ class Gateway:
         response: web.StreamResponse
         try:
             try:
-                ctx = await self._prepare(request, route, event)
-                response, summary = await self._proxy(request, route, ctx)
+                ctx, raw_body = await self._prepare(request, route, event)
+                response, summary = await self._proxy(request, route, ctx, raw_body)
             except GatewayError as err:
                 event.status = err.status
                 event.error_type = error_type_name(flavor, err.status, err.code)
@@ -213,7 +213,9 @@ class Gateway:
         return request.remote or ""
 
     # --- before the upstream call --------------------------------------------------------
-    async def _prepare(self, request: web.Request, route: Route, event: RequestEvent) -> RequestContext:
+    async def _prepare(
+        self, request: web.Request, route: Route, event: RequestEvent
+    ) -> tuple[RequestContext, bytes]:
         headers = request.headers
         raw_key = extract_key(headers.get("Authorization"), headers.get("x-api-key"))
         if raw_key is None:
@@ -230,8 +232,10 @@ class Gateway:
         event.org_id = principal.org_id
 
         body: dict[str, Any] = {}
+        raw = b""
         if route.validate is not None:
-            body = route.validate(await self._read_json(request))
+            raw = await self._read_body(request)
+            body = route.validate(self._parse_json(raw))
             if route.describe is not None:
                 route.describe(body, event)
         ctx = RequestContext(
@@ -252,9 +256,9 @@ class Gateway:
                 raise GatewayError(
                     rejection.status, rejection.message, rejection.code, headers=dict(rejection.headers)
                 )
-        return ctx
+        return ctx, raw
 
-    async def _read_json(self, request: web.Request) -> Any:
+    async def _read_body(self, request: web.Request) -> bytes:
         length = request.content_length
         if length is not None and length > self.max_body:
             raise GatewayError(
@@ -268,6 +272,10 @@ class Gateway:
             ) from None
         if not raw:
             raise GatewayError(400, "Request body is empty; expected a JSON object.", "invalid_json")
+        return raw
+
+    @staticmethod
+    def _parse_json(raw: bytes) -> Any:
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -293,7 +301,7 @@ class Gateway:
         return out
 
     async def _proxy(
-        self, request: web.Request, route: Route, ctx: RequestContext
+        self, request: web.Request, route: Route, ctx: RequestContext, raw_body: bytes
     ) -> tuple[web.StreamResponse, ResponseSummary | None]:
         event = ctx.event
         up = self.upstreams.get(ctx.upstream_name)
@@ -301,9 +309,9 @@ class Gateway:
         transforms = [t for p in self.plugins if (t := p.response_transform(ctx)) is not None]
         data: bytes | None = None
         if route.validate is not None:
-            # Plugins may have rewritten the body; without plugins the parsed body is unchanged
-            # and re-encoding is cheap either way.
-            data = orjson.dumps(ctx.body)
+            # Without plugins the client's bytes go upstream exactly as sent; plugins may
+            # have rewritten the parsed body, so then it is re-encoded.
+            data = orjson.dumps(ctx.body) if self.plugins else raw_body
         req_headers = self._upstream_request_headers(request, ctx.flavor, up)
         url = up.base_url + event.endpoint
         if request.query_string:
@@ -384,15 +392,24 @@ class Gateway:
         event = ctx.event
         event.status = upstream.status
         headers.setdefault("Cache-Control", "no-cache")
-        resp = web.StreamResponse(status=upstream.status, headers=headers)
+        resp = _CoalescingStreamResponse(status=upstream.status, headers=headers)
         await resp.prepare(request)
         parser = SSEParser()
         rewriter = _StreamRewriter(ctx.flavor, transforms, route, summary) if transforms else None
         observe = route.observe_event
+        is_last = _ends_openai_stream if ctx.flavor == "openai" else _ends_anthropic_stream
+        done = False  # the terminator went out with write_eof
         try:
             async for chunk in upstream.content.iter_any():
+                if done:
+                    continue  # nothing may follow the terminator; drain so the connection is reused
                 if rewriter is None:
-                    await resp.write(chunk)
+                    # The terminator's chunk goes out with the end-of-body marker: one write.
+                    if is_last(chunk):
+                        await resp.write_eof(chunk)
+                        done = True
+                    else:
+                        await resp.write(chunk)
                     for _name, data in parser.feed(chunk):
                         _observe(observe, summary, data)
                 else:
@@ -410,17 +427,33 @@ class Gateway:
         except (TimeoutError, aiohttp.ServerTimeoutError):
             self.metrics.upstream_errors.labels(event.upstream, "timeout").inc()
             event.status, event.error_type = 504, "upstream_timeout"
-            await resp.write(sse_error_frame(ctx.flavor, 504, "Upstream timed out mid-stream."))
+            if not done:
+                await resp.write(sse_error_frame(ctx.flavor, 504, "Upstream timed out mid-stream."))
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
             self.metrics.upstream_errors.labels(event.upstream, "protocol").inc()
             event.status, event.error_type = 502, "upstream_error"
-            await resp.write(
-                sse_error_frame(ctx.flavor, 502, f"Upstream failed mid-stream: {type(exc).__name__}.")
-            )
+            if not done:
+                message = f"Upstream failed mid-stream: {type(exc).__name__}."
+                await resp.write(sse_error_frame(ctx.flavor, 502, message))
         if summary.error_type is not None and event.error_type is None:
             event.error_type = summary.error_type
         await resp.write_eof()
         return resp
+
+
+class _CoalescingStreamResponse(web.StreamResponse):
+    """Sends the headers with the first body chunk (one write, not two). The attribute is
+    aiohttp's own switch (web.Response uses it); without it we only lose the coalescing."""
+
+    _send_headers_immediately = False
+
+
+def _ends_openai_stream(chunk: bytes) -> bool:
+    return chunk.endswith(OPENAI_DONE)
+
+
+def _ends_anthropic_stream(chunk: bytes) -> bool:
+    return chunk.endswith(b"\n\n") and b"message_stop" in chunk[-80:]
 
 
 def _observe(observe: Callable[[ResponseSummary, Any], None], summary: ResponseSummary, data: bytes) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -44,11 +46,23 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
+        # labels() costs a lock and a tuple per call; the label sets are few, so keep children.
+        self._children: dict[tuple[str, int], tuple[Any, Any, Any]] = {}
+
     def observe(self, endpoint: str, status: int, seconds: float, first_byte_s: float | None) -> None:
-        self.requests.labels(endpoint, str(status)).inc()
-        self.latency.labels(endpoint).observe(seconds)
+        children = self._children.get((endpoint, status))
+        if children is None:
+            children = (
+                self.requests.labels(endpoint, str(status)),
+                self.latency.labels(endpoint),
+                self.first_byte.labels(endpoint),
+            )
+            self._children[(endpoint, status)] = children
+        requests, latency, first_byte = children
+        requests.inc()
+        latency.observe(seconds)
         if first_byte_s is not None:
-            self.first_byte.labels(endpoint).observe(first_byte_s)
+            first_byte.observe(first_byte_s)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
