@@ -121,3 +121,21 @@ def script() -> dict[str, tuple[float, Tier]]:
 @pytest.fixture
 def scripted() -> type[ScriptedDetector]:
     return ScriptedDetector
+
+
+def write_run(directory, events, accounts, truth) -> None:
+    """Write a run the way `distillguard simulate --out DIR` does."""
+    import msgspec
+
+    directory.mkdir(parents=True, exist_ok=True)
+    enc = msgspec.json.Encoder()
+    (directory / "events.jsonl").write_bytes(b"".join(enc.encode(e) + b"\n" for e in events))
+    (directory / "accounts.jsonl").write_bytes(b"".join(enc.encode(a) + b"\n" for a in accounts))
+    (directory / "truth.json").write_bytes(enc.encode(truth))
+
+
+@pytest.fixture
+def run_dir(tmp_path, hand_case):
+    directory = tmp_path / "hand-run"
+    write_run(directory, *hand_case)
+    return directory

@@ -40,12 +40,13 @@ def score(
     threshold: Tier = Tier.SUSPECT,
     evade_ns: Sequence[int] = DEFAULT_NS,
     progress: ProgressFn | None = None,
+    name: str | None = None,
 ) -> ScoreReport:
     """Replay `events` (sorted by ts_start) through `detector` and score it against `truth`."""
     result = replay(
         detector, events, accounts, truth, cadence_s=cadence_s, threshold=threshold, progress=progress
     )
-    name = getattr(detector, "name", type(detector).__name__)
+    label = name or str(getattr(detector, "name", type(detector).__name__))
     return compute(
-        result, truth, detector=name, cadence_s=cadence_s, threshold=threshold, evade_ns=tuple(evade_ns)
+        result, truth, detector=label, cadence_s=cadence_s, threshold=threshold, evade_ns=tuple(evade_ns)
     )

@@ -1,0 +1,180 @@
+"""Where the traffic to score comes from: files written by `distillguard simulate`, or the
+generator called in-process.
+
+A *dataset* is one scenario at one seed: events (sorted by ts_start), account and org
+metadata, and ground truth. A target given to `bench detect` resolves to a list of
+dataset sources:
+
+- a directory holding `truth.json`: one simulated run (`--seeds` does not apply);
+- a directory whose subdirectories hold `truth.json`: a suite of simulated runs;
+- a scenario file (`.yaml`/`.yml`): generated once per seed;
+- a directory of scenario files: a suite, each generated once per seed;
+- a bare name: `<name>.yaml` or the suite directory `<name>/` among the scenarios the
+  package ships (`distillguard/sim/scenarios/`).
+
+Events are read lazily from files on every replay, so a large run is never held in memory
+once per detector.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import msgspec
+
+from distillguard.events.schema import AccountInfo, OrgInfo, RequestEvent
+from distillguard.sim.truth import Truth
+
+GENERATOR_MODULE = "distillguard.sim.generate"
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+T = TypeVar("T")
+
+
+class DatasetError(ValueError):
+    """The target cannot be resolved or read."""
+
+
+@dataclass
+class Dataset:
+    scenario: str
+    seed: int
+    accounts: list[AccountInfo]
+    orgs: list[OrgInfo]
+    truth: Truth
+    events: Callable[[], Iterator[RequestEvent]]  # a fresh pass over the events
+    n_events: int | None = None  # known up front when cheap, for progress bars
+
+
+@dataclass
+class DatasetSource:
+    """A dataset not loaded yet: loading may mean generating it."""
+
+    label: str  # "scenario@seed" or a directory name
+    load: Callable[[], Dataset]
+
+
+def _read_jsonl(path: Path, kind: type[T]) -> list[T]:
+    decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(kind)
+    with path.open("rb") as fh:
+        return [decoder.decode(line) for line in fh if line.strip()]
+
+
+def _iter_events_jsonl(path: Path) -> Iterator[RequestEvent]:
+    decoder = msgspec.json.Decoder(RequestEvent)
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                yield decoder.decode(line)
+
+
+def _iter_events_parquet(path: Path) -> Iterator[RequestEvent]:
+    import pyarrow.parquet as pq
+
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=50_000):
+        for row in batch.to_pylist():
+            yield msgspec.convert({k: v for k, v in row.items() if v is not None}, RequestEvent)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+
+
+def load_dir(path: Path) -> Dataset:
+    """A run written by `distillguard simulate --out DIR`."""
+    truth_path = path / "truth.json"
+    if not truth_path.is_file():
+        raise DatasetError(f"{path} has no truth.json")
+    truth = msgspec.json.decode(truth_path.read_bytes(), type=Truth)
+    accounts_path = path / "accounts.jsonl"
+    accounts = _read_jsonl(accounts_path, AccountInfo) if accounts_path.is_file() else []
+    orgs_path = path / "orgs.jsonl"
+    orgs = _read_jsonl(orgs_path, OrgInfo) if orgs_path.is_file() else []
+    jsonl, parquet = path / "events.jsonl", path / "events.parquet"
+    if jsonl.is_file():
+        return Dataset(
+            scenario=truth.scenario,
+            seed=truth.seed,
+            accounts=accounts,
+            orgs=orgs,
+            truth=truth,
+            events=lambda: _iter_events_jsonl(jsonl),
+            n_events=_count_lines(jsonl),
+        )
+    if parquet.is_file():
+        import pyarrow.parquet as pq
+
+        return Dataset(
+            scenario=truth.scenario,
+            seed=truth.seed,
+            accounts=accounts,
+            orgs=orgs,
+            truth=truth,
+            events=lambda: _iter_events_parquet(parquet),
+            n_events=pq.ParquetFile(parquet).metadata.num_rows,
+        )
+    raise DatasetError(f"{path} has neither events.jsonl nor events.parquet")
+
+
+def generate_dataset(scenario: Path, seed: int) -> Dataset:
+    """Run the generator in-process for one scenario file and seed."""
+    try:
+        module = importlib.import_module(GENERATOR_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name == GENERATOR_MODULE:
+            raise DatasetError(
+                f"the generator ({GENERATOR_MODULE}) is not in this checkout; "
+                "score a directory written by `distillguard simulate` instead"
+            ) from exc
+        raise
+    loader = getattr(module, "load_scenario", None)
+    spec = loader(scenario) if callable(loader) else scenario
+    result = module.generate(spec, seed)
+    events: list[RequestEvent] = list(result.events)
+    return Dataset(
+        scenario=result.truth.scenario or scenario.stem,
+        seed=seed,
+        accounts=list(result.accounts),
+        orgs=list(getattr(result, "orgs", []) or []),
+        truth=result.truth,
+        events=lambda: iter(events),
+        n_events=len(events),
+    )
+
+
+def _packaged_scenarios() -> Path:
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def resolve(target: str, seeds: Sequence[int]) -> list[DatasetSource]:
+    """Turn a `bench detect` target into the datasets to score (see the module docstring)."""
+    path = Path(target)
+    if not path.exists():
+        root = _packaged_scenarios()
+        candidates = [root / f"{target}{s}" for s in SCENARIO_SUFFIXES] + [root / target]
+        found = next((c for c in candidates if c.exists()), None)
+        if found is None:
+            raise DatasetError(f"{target!r} is neither a path nor a scenario or suite shipped in {root}")
+        path = found
+    if path.is_dir():
+        if (path / "truth.json").is_file():
+            return [DatasetSource(path.name, lambda p=path: load_dir(p))]  # type: ignore[misc]
+        runs = sorted(p for p in path.iterdir() if (p / "truth.json").is_file())
+        if runs:
+            return [DatasetSource(p.name, lambda p=p: load_dir(p)) for p in runs]  # type: ignore[misc]
+        scenarios = sorted(p for p in path.iterdir() if p.suffix in SCENARIO_SUFFIXES)
+        if not scenarios:
+            raise DatasetError(f"{path} holds no truth.json, simulated runs or scenario files")
+    elif path.suffix in SCENARIO_SUFFIXES:
+        scenarios = [path]
+    else:
+        raise DatasetError(f"{path} is not a scenario file ({', '.join(SCENARIO_SUFFIXES)})")
+    return [
+        DatasetSource(f"{s.stem}@{seed}", lambda s=s, seed=seed: generate_dataset(s, seed))  # type: ignore[misc]
+        for s in scenarios
+        for seed in seeds
+    ]
