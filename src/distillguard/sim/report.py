@@ -15,14 +15,26 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import msgspec
 
 from distillguard.sim.scoring.bench import BenchResult, SummaryRow, summarize
-from distillguard.sim.scoring.model import ScoreReport
+from distillguard.sim.scoring.model import CampaignScore, ScoreReport
 
 BENCH_SCHEMA = "distillbench.bench/1"
+MAX_CAMPAIGN_ROWS = 60  # beyond this the Markdown points to results.json
+
+
+def _mean_of(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def _median_of(values: Sequence[float | None]) -> float | None:
+    present = sorted(v for v in values if v is not None)
+    return median(present) if present else None
 
 
 def _pct(value: float | None) -> str:
@@ -115,18 +127,42 @@ def markdown(result: BenchResult, summary: Sequence[SummaryRow], meta: dict[str,
         )  # fmt: skip
         lines.append("")
 
+    by_strategy: dict[tuple[str, str], list[CampaignScore]] = defaultdict(list)
+    for rep in reports:
+        for c in rep.per_campaign:
+            by_strategy[(c.strategy or "?", rep.detector)].append(c)
+    if by_strategy:
+        lines += ["## Campaigns by strategy (all scenarios and seeds)", ""]
+        lines += _table(
+            ["strategy", "detector", "campaigns", "detected", "accounts flagged", "harvest before flag",
+             "harvest not stopped", "median time to detection"],
+            [
+                [strategy, det, str(len(cs)), _pct(sum(c.detected for c in cs) / len(cs)),
+                 _pct(_mean_of([c.share_accounts_flagged for c in cs])),
+                 _pct(_mean_of([c.before_flag_share for c in cs])),
+                 _pct(_mean_of([c.not_stopped_share for c in cs])),
+                 _dur(_median_of([c.time_to_detection_s for c in cs]))]
+                for (strategy, det), cs in sorted(by_strategy.items())
+            ],
+        )  # fmt: skip
+        lines.append("")
+
+    n_campaign_rows = sum(len(rep.per_campaign) for rep in reports)
     lines += ["## Campaigns", ""]
-    lines += _table(
-        ["scenario", "seed", "detector", "campaign", "strategy", "accounts flagged", "harvest",
-         "before flag", "not stopped", "time to detection"],
-        [
-            [rep.scenario, str(rep.seed), rep.detector, c.campaign_id, c.strategy or "–",
-             f"{c.n_accounts_flagged}/{c.n_accounts}", f"{c.harvest_requests:,}", _pct(c.before_flag_share),
-             _pct(c.not_stopped_share), _dur(c.time_to_detection_s) if c.detected else "not detected"]
-            for rep in reports
-            for c in rep.per_campaign
-        ],
-    )  # fmt: skip
+    if n_campaign_rows > MAX_CAMPAIGN_ROWS:
+        lines += [f"{n_campaign_rows} campaign rows: see `per_campaign` in results.json.", ""]
+    else:
+        lines += _table(
+            ["scenario", "seed", "detector", "campaign", "strategy", "accounts flagged", "harvest",
+             "before flag", "not stopped", "time to detection"],
+            [
+                [rep.scenario, str(rep.seed), rep.detector, c.campaign_id, c.strategy or "–",
+                 f"{c.n_accounts_flagged}/{c.n_accounts}", f"{c.harvest_requests:,}",
+                 _pct(c.before_flag_share), _pct(c.not_stopped_share), _dur(c.time_to_detection_s) if c.detected else "not detected"]
+                for rep in reports
+                for c in rep.per_campaign
+            ],
+        )  # fmt: skip
     lines += ["", "![harvest before flag](harvest_before_flag.png)", ""]
 
     worst = _evade_worst(reports)
@@ -192,7 +228,8 @@ def plot(result: BenchResult, summary: Sequence[SummaryRow], out_dir: Path) -> l
     axes[1].set_ylabel("FPR on legitimate accounts")
     axes[1].set_xticks(x, scenarios, rotation=30, ha="right")
     axes[0].legend(loc="upper right", fontsize="small")
-    axes[0].set_title("DistillBench: campaign recall (higher is better) and FPR (lower is better)")
+    axes[0].set_title("campaign recall (higher is better)", fontsize="medium")
+    axes[1].set_title("false-positive rate on legitimate accounts (lower is better)", fontsize="medium")
     fig.tight_layout()
     path = out_dir / "recall_fpr.png"
     fig.savefig(path, dpi=110)
@@ -239,6 +276,7 @@ def plot(result: BenchResult, summary: Sequence[SummaryRow], out_dir: Path) -> l
                 label=f"{det}: replacing flagged accounts")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("accounts in the campaign (N)")
     ax.set_ylabel("harvest requests per day")
     ax.set_title("Cost to evade (worst run; hollow = extrapolated)")
