@@ -158,7 +158,8 @@ def markdown(result: BenchResult, summary: Sequence[SummaryRow], meta: dict[str,
             [
                 [rep.scenario, str(rep.seed), rep.detector, c.campaign_id, c.strategy or "–",
                  f"{c.n_accounts_flagged}/{c.n_accounts}", f"{c.harvest_requests:,}",
-                 _pct(c.before_flag_share), _pct(c.not_stopped_share), _dur(c.time_to_detection_s) if c.detected else "not detected"]
+                 _pct(c.before_flag_share), _pct(c.not_stopped_share),
+                 _dur(c.time_to_detection_s) if c.detected else "not detected"]
                 for rep in reports
                 for c in rep.per_campaign
             ],
