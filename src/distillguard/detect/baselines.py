@@ -20,42 +20,36 @@ DAY = 86400.0
 
 
 class _AccountWindow:
-    """Requests and completion tokens of one account over the last day (sliding)."""
+    """Requests and completion tokens of one account over the last hour and day (sliding)."""
 
-    __slots__ = ("day", "day_tokens", "hour_count", "requests", "tokens_total")
+    __slots__ = ("day", "day_tokens", "hour", "requests", "tokens_total")
 
     def __init__(self) -> None:
+        self.hour: deque[float] = deque()
         self.day: deque[tuple[float, int]] = deque()
         self.day_tokens = 0
-        self.hour_count = 0
         self.requests = 0
         self.tokens_total = 0
 
     def add(self, ts: float, tokens: int) -> None:
+        self.hour.append(ts)
         self.day.append((ts, tokens))
         self.day_tokens += tokens
         self.requests += 1
         self.tokens_total += tokens
-        while self.day and self.day[0][0] <= ts - DAY:
+        while self.hour[0] <= ts - HOUR:
+            self.hour.popleft()
+        while self.day[0][0] <= ts - DAY:
             _, old_tokens = self.day.popleft()
             self.day_tokens -= old_tokens
-
-    def requests_last_hour(self, now: float) -> int:
-        # The day deque is sorted by time; count from the right until an hour back.
-        count = 0
-        for ts, _ in reversed(self.day):
-            if ts <= now - HOUR:
-                break
-            count += 1
-        return count
 
 
 class RateThresholdDetector:
     """Flags an account whose requests per hour, requests per day or completion tokens per
     day exceed a fixed limit — the classic per-account rule.
 
-    The hour count is checked on every request (cheap enough: it walks back at most one
-    hour of that account's requests), so a burst is caught even between assessments.
+    Limits are checked on every request (O(1) amortized sliding windows), so a burst is
+    caught even between assessments.
     Flags are sticky: once over the limit, an account stays flagged.
     """
 
@@ -105,7 +99,7 @@ class RateThresholdDetector:
     def _over_limits(self, window: _AccountWindow, event: RequestEvent) -> list[Reason]:
         reasons: list[Reason] = []
         checks = (
-            ("rate_hour", window.requests_last_hour(event.ts_start), self.max_requests_per_hour,
+            ("rate_hour", len(window.hour), self.max_requests_per_hour,
              "requests in the last hour"),
             ("rate_day", len(window.day), self.max_requests_per_day, "requests in the last day"),
             ("tokens_day", window.day_tokens, self.max_completion_tokens_per_day,
