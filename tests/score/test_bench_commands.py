@@ -23,7 +23,8 @@ def _app() -> typer.Typer:
 def test_bench_detect_writes_json_markdown_and_plots(run_dir, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        _app(), ["bench", "detect", str(run_dir), "--detector", "rate,phrase", "--out", str(out)]
+        _app(),
+        ["bench", "detect", str(run_dir), "--detector", "rate,phrase", "--out", str(out), "--seeds", "1"],
     )
     assert result.exit_code == 0, result.output
     data = json.loads((out / "results.json").read_text())

@@ -57,3 +57,35 @@ def test_resolve_unknown_name():
 def test_missing_truth(tmp_path):
     with pytest.raises(DatasetError, match=r"no truth\.json"):
         load_dir(tmp_path)
+
+
+def test_parse_seeds():
+    from distillguard.sim.scoring.datasets import parse_seeds
+
+    assert parse_seeds("1-3,10") == [1, 2, 3, 10]
+    assert parse_seeds("heldout") == "heldout"
+    with pytest.raises(DatasetError, match="seeds must be"):
+        parse_seeds("one")
+
+
+def test_suite_file_uses_its_scenarios_and_seed_sets(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from distillguard.sim.scoring import datasets
+
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("scenarios: [alpha, beta]\ntuning_seeds: [1, 2]\nheldout_seeds: [101]\n")
+    (tmp_path / "alpha.yaml").write_text("name: alpha\n")
+    fake = SimpleNamespace(
+        load_suite=lambda path: SimpleNamespace(
+            scenarios=["alpha", "beta"], tuning_seeds=[1, 2], heldout_seeds=[101]
+        )
+    )
+    monkeypatch.setattr(datasets, "_scenario_module", lambda: fake)
+    assert [s.label for s in resolve(str(suite), "heldout")] == ["alpha@101", "beta@101"]
+    assert [s.label for s in resolve(str(suite), "all")] == [
+        "alpha@1", "alpha@2", "alpha@101", "beta@1", "beta@2", "beta@101",
+    ]  # fmt: skip
+    assert [s.label for s in resolve(str(suite), [5])] == ["alpha@5", "beta@5"]
+    # a directory holding the suite and its scenarios scores the scenarios, not the suite file
+    assert [s.label for s in resolve(str(tmp_path), [5])] == ["alpha@5"]

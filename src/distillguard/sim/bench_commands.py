@@ -26,20 +26,6 @@ def _ints(text: str, what: str) -> list[int]:
     return values
 
 
-def _seeds(text: str) -> list[int]:
-    """'1,2,3' or '1-5' or a mix: '1-3,10'."""
-    seeds: list[int] = []
-    for part in text.replace(" ", "").split(","):
-        if "-" in part[1:]:
-            lo, _, hi = part.partition("-")
-            seeds.extend(range(int(lo), int(hi) + 1))
-        elif part:
-            seeds.extend(_ints(part, "--seeds"))
-    if not seeds:
-        raise typer.BadParameter("--seeds is empty")
-    return seeds
-
-
 @bench_app.command("detect")
 def detect(
     target: str = typer.Argument(
@@ -48,7 +34,11 @@ def detect(
         "or a directory written by `distillguard simulate` (one run, or one run per subdirectory).",
     ),
     detector: str = typer.Option("rate,phrase", "--detector", "-d", help="Comma-separated detector names."),
-    seeds: str = typer.Option("1", "--seeds", help="Seeds for generated scenarios: '1,2,3' or '1-5'."),
+    seeds: str = typer.Option(
+        "heldout",
+        "--seeds",
+        help="Seeds for generated scenarios: '1,2,3', '1-5', or the suite's tuning | heldout | all.",
+    ),
     out: Path = typer.Option(Path("bench-results"), "--out", "-o", help="Output directory."),
     cadence: float = typer.Option(300.0, "--cadence", help="Seconds of simulated time between assessments."),
     threshold: str = typer.Option("suspect", "--threshold", help="Lowest tier that counts as flagged."),
@@ -64,7 +54,7 @@ def detect(
     from distillguard.detect.api import Tier
     from distillguard.sim.report import write_outputs
     from distillguard.sim.scoring.bench import BenchHooks, run_bench
-    from distillguard.sim.scoring.datasets import DatasetError, resolve
+    from distillguard.sim.scoring.datasets import DatasetError, parse_seeds, resolve
     from distillguard.sim.scoring.registry import DETECTORS
 
     console = Console(stderr=True)
@@ -80,7 +70,7 @@ def detect(
             raise typer.BadParameter(f"unknown detector {name!r}; known: {', '.join(DETECTORS)}")
     ns = _ints(evade_n, "--evade-n")
     try:
-        sources = resolve(target, _seeds(seeds))
+        sources = resolve(target, parse_seeds(seeds))
     except DatasetError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

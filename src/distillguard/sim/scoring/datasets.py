@@ -8,9 +8,11 @@ dataset sources:
 - a directory holding `truth.json`: one simulated run (`--seeds` does not apply);
 - a directory whose subdirectories hold `truth.json`: a suite of simulated runs;
 - a scenario file (`.yaml`/`.yml`): generated once per seed;
-- a directory of scenario files: a suite, each generated once per seed;
-- a bare name: `<name>.yaml` or the suite directory `<name>/` among the scenarios the
-  package ships (`distillguard/sim/scenarios/`).
+- a suite file (YAML with `scenarios:`, `tuning_seeds:`, `heldout_seeds:`): each of its
+  scenarios, once per seed; seeds may be the suite's "tuning", "heldout" or "all";
+- a directory of scenario files: each generated once per seed;
+- a bare name: `<name>.yaml` among the scenarios the package ships
+  (`distillguard/sim/scenarios/`, e.g. `suite`).
 
 Events are read lazily from files on every replay, so a large run is never held in memory
 once per detector.
@@ -22,7 +24,7 @@ import importlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -30,6 +32,8 @@ from distillguard.events.schema import AccountInfo, OrgInfo, RequestEvent
 from distillguard.sim.truth import Truth
 
 GENERATOR_MODULE = "distillguard.sim.generate"
+SCENARIO_MODULE = "distillguard.sim.scenario"
+SEED_SETS = ("tuning", "heldout", "all")
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 T = TypeVar("T")
 
@@ -120,8 +124,8 @@ def load_dir(path: Path) -> Dataset:
     raise DatasetError(f"{path} has neither events.jsonl nor events.parquet")
 
 
-def generate_dataset(scenario: Path, seed: int) -> Dataset:
-    """Run the generator in-process for one scenario file and seed."""
+def generate_dataset(scenario: Path | str, seed: int) -> Dataset:
+    """Run the generator in-process for one scenario (file or bundled name) and seed."""
     try:
         module = importlib.import_module(GENERATOR_MODULE)
     except ModuleNotFoundError as exc:
@@ -131,12 +135,12 @@ def generate_dataset(scenario: Path, seed: int) -> Dataset:
                 "score a directory written by `distillguard simulate` instead"
             ) from exc
         raise
-    loader = getattr(module, "load_scenario", None)
+    loader = getattr(importlib.import_module(SCENARIO_MODULE), "load_scenario", None)
     spec = loader(scenario) if callable(loader) else scenario
     result = module.generate(spec, seed)
     events: list[RequestEvent] = list(result.events)
     return Dataset(
-        scenario=result.truth.scenario or scenario.stem,
+        scenario=result.truth.scenario or Path(scenario).stem,
         seed=seed,
         accounts=list(result.accounts),
         orgs=list(getattr(result, "orgs", []) or []),
@@ -150,8 +154,73 @@ def _packaged_scenarios() -> Path:
     return Path(__file__).resolve().parent.parent / "scenarios"
 
 
-def resolve(target: str, seeds: Sequence[int]) -> list[DatasetSource]:
-    """Turn a `bench detect` target into the datasets to score (see the module docstring)."""
+def _is_suite_file(path: Path) -> bool:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "scenarios" in data
+
+
+def _scenario_module() -> Any:
+    try:
+        return importlib.import_module(SCENARIO_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name == SCENARIO_MODULE:
+            raise DatasetError(f"the scenario loader ({SCENARIO_MODULE}) is not in this checkout") from exc
+        raise
+
+
+def _suite_seeds(which: str, suite_path: Path | None) -> list[int]:
+    suite = _scenario_module().load_suite(suite_path or "suite")
+    if which == "tuning":
+        return list(suite.tuning_seeds)
+    if which == "heldout":
+        return list(suite.heldout_seeds)
+    return list(suite.tuning_seeds) + list(suite.heldout_seeds)
+
+
+def parse_seeds(text: str) -> list[int] | str:
+    """'1,2,3', '1-5', '1-3,10', or one of the suite's seed sets: tuning, heldout, all."""
+    text = text.replace(" ", "")
+    if text in SEED_SETS:
+        return text
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            if "-" in part[1:]:
+                lo, _, hi = part.partition("-")
+                seeds.extend(range(int(lo), int(hi) + 1))
+            elif part:
+                seeds.append(int(part))
+    except ValueError:
+        raise DatasetError(
+            f"seeds must be integers, ranges or one of {', '.join(SEED_SETS)}: {text!r}"
+        ) from None
+    if not seeds:
+        raise DatasetError("no seeds given")
+    return seeds
+
+
+def _generated(scenarios: Sequence[Path | str], seeds: list[int]) -> list[DatasetSource]:
+    return [
+        DatasetSource(
+            f"{Path(s).stem}@{seed}",
+            lambda s=s, seed=seed: generate_dataset(s, seed),  # type: ignore[misc]
+        )
+        for s in scenarios
+        for seed in seeds
+    ]
+
+
+def resolve(target: str, seeds: Sequence[int] | str) -> list[DatasetSource]:
+    """Turn a `bench detect` target into the datasets to score (see the module docstring).
+
+    `seeds` is a list, or "tuning" / "heldout" / "all" from the suite (the target suite,
+    or the bundled standard suite for a single scenario).
+    """
     path = Path(target)
     if not path.exists():
         root = _packaged_scenarios()
@@ -166,15 +235,23 @@ def resolve(target: str, seeds: Sequence[int]) -> list[DatasetSource]:
         runs = sorted(p for p in path.iterdir() if (p / "truth.json").is_file())
         if runs:
             return [DatasetSource(p.name, lambda p=p: load_dir(p)) for p in runs]  # type: ignore[misc]
-        scenarios = sorted(p for p in path.iterdir() if p.suffix in SCENARIO_SUFFIXES)
-        if not scenarios:
+        files = sorted(p for p in path.iterdir() if p.suffix in SCENARIO_SUFFIXES and not _is_suite_file(p))
+        if not files:
             raise DatasetError(f"{path} holds no truth.json, simulated runs or scenario files")
-    elif path.suffix in SCENARIO_SUFFIXES:
-        scenarios = [path]
-    else:
-        raise DatasetError(f"{path} is not a scenario file ({', '.join(SCENARIO_SUFFIXES)})")
-    return [
-        DatasetSource(f"{s.stem}@{seed}", lambda s=s, seed=seed: generate_dataset(s, seed))  # type: ignore[misc]
-        for s in scenarios
-        for seed in seeds
-    ]
+        return _generated(files, _seed_list(seeds, None))
+    if path.suffix not in SCENARIO_SUFFIXES:
+        raise DatasetError(f"{path} is not a scenario or suite file ({', '.join(SCENARIO_SUFFIXES)})")
+    if _is_suite_file(path):
+        suite = _scenario_module().load_suite(path)
+        scenarios: list[Path | str] = []
+        for name in suite.scenarios:
+            beside = [path.parent / f"{name}{s}" for s in SCENARIO_SUFFIXES] + [path.parent / name]
+            scenarios.append(next((b for b in beside if b.is_file()), name))
+        return _generated(scenarios, _seed_list(seeds, path))
+    return _generated([path], _seed_list(seeds, None))
+
+
+def _seed_list(seeds: Sequence[int] | str, suite_path: Path | None) -> list[int]:
+    if isinstance(seeds, str):
+        return _suite_seeds(seeds, suite_path)
+    return list(seeds)
