@@ -19,10 +19,13 @@ def test_cost_to_evade_points(hand_case, scripted, script):
     assert cte.max_undetected_accounts_in_one_campaign == 1
     one, ten = cte.points
     assert (one.requests_per_day, one.completion_tokens_per_day, one.extrapolated) == (3.0, 100.0, False)
-    assert (ten.requests_per_day, ten.completion_tokens_per_day, ten.extrapolated) == (30.0, 1000.0, True)
+    # ten accounts: nothing more was demonstrated; linearly, A3's campaign scaled to 10 accounts
+    assert (ten.requests_per_day, ten.completion_tokens_per_day, ten.extrapolated) == (3.0, 100.0, True)
+    assert (ten.linear_requests_per_day, ten.linear_completion_tokens_per_day) == (30.0, 1000.0)
+    assert one.linear_requests_per_day == 3.0
     # strict: only C2 had no account flagged
     assert one.strict_requests_per_day == 2.0
-    assert ten.strict_requests_per_day == 20.0
+    assert ten.strict_requests_per_day == 2.0
     # flagged slots: A1 2 req in 500 s, A2 3 in 1050 s, R1 2 harvest in 1150 s -> median A2
     assert cte.flagged_slot_requests_per_day == pytest.approx(3 * DAY / 1050, abs=1e-3)
     assert ten.with_replacement_requests_per_day == pytest.approx(10 * 3 * DAY / 1050, abs=1e-2)
@@ -44,7 +47,8 @@ def test_long_exposure_divides_by_days():
     }
     cte = cost_to_evade(ledgers, truth, {}, 4 * DAY, cadence_s=300, ns=(1, 2, 4))
     # a: 400 over 4 days = 100/day; b: 100 over 2 days = 50/day
-    assert [p.requests_per_day for p in cte.points] == [100.0, 150.0, 300.0]
+    assert [p.requests_per_day for p in cte.points] == [100.0, 150.0, 150.0]
+    assert [p.linear_requests_per_day for p in cte.points] == [100.0, 150.0, 300.0]
     assert [p.extrapolated for p in cte.points] == [False, False, True]
     assert cte.flagged_slot_requests_per_day is None
     assert cte.points[0].with_replacement_requests_per_day == 0.0

@@ -33,7 +33,8 @@ CAMPAIGN_KEYS = [
     "not_stopped_share", "not_stopped_completion_tokens", "share_harvest_from_flagged_accounts",
 ]  # fmt: skip
 POINT_KEYS = [
-    "n_accounts", "requests_per_day", "completion_tokens_per_day", "extrapolated",
+    "n_accounts", "requests_per_day", "completion_tokens_per_day", "extrapolated", "linear_requests_per_day",
+    "linear_completion_tokens_per_day",
     "strict_requests_per_day", "strict_completion_tokens_per_day", "with_replacement_requests_per_day",
     "with_replacement_completion_tokens_per_day", "accounts_burned_per_day",
 ]  # fmt: skip

@@ -45,6 +45,7 @@ def detect(
     evade_n: str = typer.Option(
         "1,10,100,1000", "--evade-n", help="Campaign sizes for the cost-to-evade curve."
     ),
+    scale: float = typer.Option(1.0, "--scale", help="Scale generated populations (quick runs: 0.1)."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write PNG plots."),
 ) -> None:
     """Replay scenarios through detectors and report recall, FPR, harvest before flag, cost to evade."""
@@ -70,7 +71,7 @@ def detect(
             raise typer.BadParameter(f"unknown detector {name!r}; known: {', '.join(DETECTORS)}")
     ns = _ints(evade_n, "--evade-n")
     try:
-        sources = resolve(target, parse_seeds(seeds))
+        sources = resolve(target, parse_seeds(seeds), scale=scale)
     except DatasetError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -96,6 +97,9 @@ def detect(
             def run_finished(self, report: ScoreReport | None) -> None:
                 progress.advance(overall)
 
+            def run_skipped(self, label: str, detector: str, why: str) -> None:
+                progress.advance(overall)
+
         try:
             result = run_bench(sources, names, cadence_s=cadence, threshold=tier, evade_ns=ns, hooks=Hooks())
         except DatasetError as exc:
@@ -109,6 +113,7 @@ def detect(
         "seeds": seeds,
         "cadence_s": cadence,
         "threshold": tier.name,
+        "scale": scale,
     }
     paths = write_outputs(result, out, meta=meta, plots=plots)
     for error in result.errors:

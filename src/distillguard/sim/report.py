@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from statistics import median
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -71,20 +71,28 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
-def _evade_worst(reports: Sequence[ScoreReport]) -> dict[str, dict[int, tuple[float, bool, float, float]]]:
-    """Per detector and N: the most any run let through (requests/day, extrapolated,
-    with-replacement requests/day, accounts burned/day)."""
-    worst: dict[str, dict[int, tuple[float, bool, float, float]]] = defaultdict(dict)
+class _Worst(NamedTuple):
+    demonstrated: float
+    linear: float
+    with_replacement: float
+    accounts_burned: float
+
+
+def _evade_worst(reports: Sequence[ScoreReport]) -> dict[str, dict[int, _Worst]]:
+    """Per detector and N: the most any run let through, each column maximised separately."""
+    worst: dict[str, dict[int, _Worst]] = defaultdict(dict)
     for report in reports:
         for p in report.cost_to_evade.points:
             prev = worst[report.detector].get(p.n_accounts)
-            if prev is None or p.requests_per_day > prev[0]:
-                worst[report.detector][p.n_accounts] = (
-                    p.requests_per_day,
-                    p.extrapolated,
-                    p.with_replacement_requests_per_day,
-                    p.accounts_burned_per_day,
-                )
+            this = _Worst(
+                p.requests_per_day,
+                p.linear_requests_per_day,
+                p.with_replacement_requests_per_day,
+                p.accounts_burned_per_day,
+            )
+            worst[report.detector][p.n_accounts] = (
+                this if prev is None else _Worst(*(max(a, b) for a, b in zip(prev, this, strict=True)))
+            )
     return worst
 
 
@@ -172,18 +180,18 @@ def markdown(result: BenchResult, summary: Sequence[SummaryRow], meta: dict[str,
         lines += [
             "## Cost to evade: most harvest/day undetected (worst run)",
             "",
-            "Requests per day a campaign of N accounts harvested without any of those accounts "
-            "being flagged (`*` = extrapolated linearly beyond the largest unflagged set seen); "
-            "in brackets, a hydra replacing each account as soon as it is flagged: requests/day "
-            "and accounts burned/day. Method: see docs/scoring.md.",
+            "Harvest requests per day: demonstrated by at most N never-flagged accounts of one "
+            "campaign / the same scaled linearly to N accounts (optimistic for the attacker) / a "
+            "hydra of N slots replacing each account when it is flagged (accounts burned per "
+            "day). Worst run per detector; method in docs/scoring.md.",
             "",
         ]
         lines += _table(
             ["detector", *[f"N={n}" for n in ns]],
             [
                 [det] + [
-                    (f"{_num(w[0])}{'*' if w[1] else ''} ({_num(w[2])}; {_num(w[3])} acct)"
-                     if (w := per_n.get(n)) else "–")
+                    (f"{_num(w.demonstrated)} / {_num(w.linear)} / {_num(w.with_replacement)} "
+                     f"({_num(w.accounts_burned)} acct)" if (w := per_n.get(n)) else "–")
                     for n in ns
                 ]
                 for det, per_n in sorted(worst.items())
@@ -267,20 +275,17 @@ def plot(result: BenchResult, summary: Sequence[SummaryRow], out_dir: Path) -> l
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for det, per_n in sorted(worst.items()):
         ns = sorted(per_n)
-        values = [per_n[n][0] for n in ns]
-        (line,) = ax.plot(ns, values, marker="o", label=f"{det}: undetected")
-        extrapolated = [n for n in ns if per_n[n][1]]
-        if extrapolated:
-            ax.scatter(extrapolated, [per_n[n][0] for n in extrapolated], s=80, facecolors="none",
-                       edgecolors=line.get_color())  # fmt: skip
-        ax.plot(ns, [per_n[n][2] for n in ns], linestyle="--", color=line.get_color(),
+        (line,) = ax.plot(ns, [per_n[n].demonstrated for n in ns], marker="o", label=f"{det}: demonstrated")
+        ax.plot(ns, [per_n[n].linear for n in ns], linestyle=":", color=line.get_color(),
+                label=f"{det}: linear")  # fmt: skip
+        ax.plot(ns, [per_n[n].with_replacement for n in ns], linestyle="--", color=line.get_color(),
                 label=f"{det}: replacing flagged accounts")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("symlog", linthresh=1.0)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("accounts in the campaign (N)")
     ax.set_ylabel("harvest requests per day")
-    ax.set_title("Cost to evade (worst run; hollow = extrapolated)")
+    ax.set_title("Cost to evade: harvest/day undetected (worst run)")
     ax.legend(fontsize="small")
     fig.tight_layout()
     path = out_dir / "cost_to_evade.png"

@@ -54,6 +54,8 @@ class BenchHooks:
 
     def run_finished(self, report: ScoreReport | None) -> None: ...
 
+    def run_skipped(self, label: str, detector: str, why: str) -> None: ...
+
 
 def run_bench(
     sources: Sequence[DatasetSource],
@@ -71,13 +73,14 @@ def run_bench(
     for source in sources:
         dataset = source.load()
         for name in detectors:
+            if name not in unavailable:
+                try:
+                    detector = make(name)
+                except DetectorUnavailable as exc:
+                    unavailable[name] = str(exc)
+                    result.errors.append(f"{name}: {exc}")
             if name in unavailable:
-                continue
-            try:
-                detector = make(name)
-            except DetectorUnavailable as exc:
-                unavailable[name] = str(exc)
-                result.errors.append(f"{name}: {exc}")
+                hooks.run_skipped(source.label, name, unavailable[name])
                 continue
             hooks.run_started(source.label, name, dataset.n_events)
             report = score(

@@ -124,7 +124,7 @@ def load_dir(path: Path) -> Dataset:
     raise DatasetError(f"{path} has neither events.jsonl nor events.parquet")
 
 
-def generate_dataset(scenario: Path | str, seed: int) -> Dataset:
+def generate_dataset(scenario: Path | str, seed: int, scale: float = 1.0) -> Dataset:
     """Run the generator in-process for one scenario (file or bundled name) and seed."""
     try:
         module = importlib.import_module(GENERATOR_MODULE)
@@ -137,7 +137,7 @@ def generate_dataset(scenario: Path | str, seed: int) -> Dataset:
         raise
     loader = getattr(importlib.import_module(SCENARIO_MODULE), "load_scenario", None)
     spec = loader(scenario) if callable(loader) else scenario
-    result = module.generate(spec, seed)
+    result = module.generate(spec, seed) if scale == 1.0 else module.generate(spec, seed, scale=scale)
     events: list[RequestEvent] = list(result.events)
     return Dataset(
         scenario=result.truth.scenario or Path(scenario).stem,
@@ -204,22 +204,23 @@ def parse_seeds(text: str) -> list[int] | str:
     return seeds
 
 
-def _generated(scenarios: Sequence[Path | str], seeds: list[int]) -> list[DatasetSource]:
+def _generated(scenarios: Sequence[Path | str], seeds: list[int], scale: float) -> list[DatasetSource]:
     return [
         DatasetSource(
             f"{Path(s).stem}@{seed}",
-            lambda s=s, seed=seed: generate_dataset(s, seed),  # type: ignore[misc]
+            lambda s=s, seed=seed: generate_dataset(s, seed, scale),  # type: ignore[misc]
         )
         for s in scenarios
         for seed in seeds
     ]
 
 
-def resolve(target: str, seeds: Sequence[int] | str) -> list[DatasetSource]:
+def resolve(target: str, seeds: Sequence[int] | str, *, scale: float = 1.0) -> list[DatasetSource]:
     """Turn a `bench detect` target into the datasets to score (see the module docstring).
 
     `seeds` is a list, or "tuning" / "heldout" / "all" from the suite (the target suite,
-    or the bundled standard suite for a single scenario).
+    or the bundled standard suite for a single scenario). `scale` shrinks or grows generated
+    populations (the generator's `scale`), for quick runs.
     """
     path = Path(target)
     if not path.exists():
@@ -238,7 +239,7 @@ def resolve(target: str, seeds: Sequence[int] | str) -> list[DatasetSource]:
         files = sorted(p for p in path.iterdir() if p.suffix in SCENARIO_SUFFIXES and not _is_suite_file(p))
         if not files:
             raise DatasetError(f"{path} holds no truth.json, simulated runs or scenario files")
-        return _generated(files, _seed_list(seeds, None))
+        return _generated(files, _seed_list(seeds, None), scale)
     if path.suffix not in SCENARIO_SUFFIXES:
         raise DatasetError(f"{path} is not a scenario or suite file ({', '.join(SCENARIO_SUFFIXES)})")
     if _is_suite_file(path):
@@ -247,8 +248,8 @@ def resolve(target: str, seeds: Sequence[int] | str) -> list[DatasetSource]:
         for name in suite.scenarios:
             beside = [path.parent / f"{name}{s}" for s in SCENARIO_SUFFIXES] + [path.parent / name]
             scenarios.append(next((b for b in beside if b.is_file()), name))
-        return _generated(scenarios, _seed_list(seeds, path))
-    return _generated([path], _seed_list(seeds, None))
+        return _generated(scenarios, _seed_list(seeds, path), scale)
+    return _generated([path], _seed_list(seeds, None), scale)
 
 
 def _seed_list(seeds: Sequence[int] | str, suite_path: Path | None) -> list[int]:

@@ -6,11 +6,13 @@ the detector:
 - Every attack account that harvested and was never flagged proves a rate: its harvest
   divided by the time the detector had to catch it (first harvest to the end of the
   replay, at least one day so a short burst is not stretched into a daily rate).
-- For N accounts, the demonstrated value is the largest sum of the N best such rates
-  *within one campaign* (so coordination signals the detector uses were really present).
-  When N exceeds the most unflagged accounts any one campaign kept, the value is scaled
-  linearly from that largest set and marked `extrapolated` — an optimistic bound for the
-  attacker, since a detector that links accounts may catch a bigger campaign.
+- For N accounts, the demonstrated value (`requests_per_day`) is the largest sum of the
+  rates of at most N unflagged accounts *within one campaign* (so the coordination signals
+  a linking detector uses were really present). It never extrapolates, so once N exceeds
+  the most unflagged accounts any campaign kept (`extrapolated` is then true) it stays flat.
+- `linear_*` also scales each campaign's whole unflagged set linearly to N accounts and
+  takes the best: optimistic for the attacker (a detector that links accounts may catch a
+  bigger campaign), but what a per-account detector would allow.
 - `strict_*` uses only campaigns none of whose accounts were flagged.
 - `with_replacement_*` is the hydra view: accounts that were flagged still harvested at
   some rate until their flag; N slots each replaced as soon as flagged harvest N times the
@@ -32,25 +34,21 @@ DEFAULT_NS: tuple[int, ...] = (1, 10, 100, 1000)
 
 METHOD = (
     "empirical: per-account harvest/day of never-flagged attack accounts "
-    "(exposure = first harvest to end of replay, >= 1 day); value(N) = best sum of N such "
-    "rates within one campaign, linear beyond the largest unflagged set (extrapolated); "
+    "(exposure = first harvest to end of replay, >= 1 day); value(N) = best sum of at most N "
+    "such rates within one campaign; linear = also each campaign's unflagged set scaled to N; "
     "with_replacement = N x median pre-flag rate of flagged accounts"
 )
 
 
-def _best_sum(per_campaign: Mapping[str, list[float]], n: int) -> tuple[float, bool]:
-    """Largest sum of the n best rates inside one campaign; linear beyond the largest set."""
-    best = 0.0
-    largest = max((len(rates) for rates in per_campaign.values()), default=0)
-    if largest == 0:
-        return 0.0, n > 0
-    for rates in per_campaign.values():
-        best = max(best, sum(rates[:n]))
-    if n <= largest:
-        return best, False
-    # scale the best full set of `largest` accounts up to n accounts
-    full = max(sum(r) for r in per_campaign.values() if len(r) == largest)
-    return full * n / largest, True
+def _demonstrated(per_campaign: Mapping[str, list[float]], n: int) -> float:
+    """Largest sum of at most n unflagged accounts' rates inside one campaign."""
+    return max((sum(rates[:n]) for rates in per_campaign.values()), default=0.0)
+
+
+def _linear(per_campaign: Mapping[str, list[float]], n: int) -> float:
+    """The demonstrated value, or a campaign's whole unflagged set scaled to n accounts."""
+    scaled = (sum(rates) * n / len(rates) for rates in per_campaign.values() if 0 < len(rates) < n)
+    return max(_demonstrated(per_campaign, n), max(scaled, default=0.0))
 
 
 def cost_to_evade(
@@ -99,20 +97,19 @@ def cost_to_evade(
     slot_token_rate = median(slot_token_rates) if slot_token_rates else 0.0
     days_to_flag = median(slot_days) if slot_days else None
 
+    largest = max((len(r) for r in undetected_req.values()), default=0)
     points: list[EvadePoint] = []
     for n in ns:
-        req, extrapolated = _best_sum(undetected_req, n)
-        tok, _ = _best_sum(undetected_tok, n)
-        strict_r, _ = _best_sum(strict_req, n)
-        strict_t, _ = _best_sum(strict_tok, n)
         points.append(
             EvadePoint(
                 n_accounts=n,
-                requests_per_day=round(req, 3),
-                completion_tokens_per_day=round(tok, 3),
-                extrapolated=extrapolated,
-                strict_requests_per_day=round(strict_r, 3),
-                strict_completion_tokens_per_day=round(strict_t, 3),
+                requests_per_day=round(_demonstrated(undetected_req, n), 3),
+                completion_tokens_per_day=round(_demonstrated(undetected_tok, n), 3),
+                extrapolated=n > largest,
+                linear_requests_per_day=round(_linear(undetected_req, n), 3),
+                linear_completion_tokens_per_day=round(_linear(undetected_tok, n), 3),
+                strict_requests_per_day=round(_demonstrated(strict_req, n), 3),
+                strict_completion_tokens_per_day=round(_demonstrated(strict_tok, n), 3),
                 with_replacement_requests_per_day=round(n * slot_rate, 3),
                 with_replacement_completion_tokens_per_day=round(n * slot_token_rate, 3),
                 accounts_burned_per_day=round(n / days_to_flag, 3) if days_to_flag else 0.0,
@@ -121,7 +118,7 @@ def cost_to_evade(
     return CostToEvade(
         method=METHOD,
         undetected_harvesting_accounts=sum(len(r) for r in undetected_req.values()),
-        max_undetected_accounts_in_one_campaign=max((len(r) for r in undetected_req.values()), default=0),
+        max_undetected_accounts_in_one_campaign=largest,
         best_account_requests_per_day=round(max((r[0] for r in undetected_req.values()), default=0.0), 3),
         best_account_completion_tokens_per_day=round(
             max((r[0] for r in undetected_tok.values()), default=0.0), 3

@@ -105,7 +105,10 @@ class EvadePoint(msgspec.Struct, kw_only=True):
     n_accounts: int
     requests_per_day: float
     completion_tokens_per_day: float
-    extrapolated: bool  # more accounts than any campaign kept unflagged: linear estimate
+    extrapolated: bool  # N is more accounts than any campaign kept unflagged
+    # each campaign's unflagged set scaled linearly to N accounts (optimistic for the attacker)
+    linear_requests_per_day: float
+    linear_completion_tokens_per_day: float
     # same, but only from campaigns none of whose accounts were flagged
     strict_requests_per_day: float
     strict_completion_tokens_per_day: float
