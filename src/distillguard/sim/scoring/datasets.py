@@ -124,8 +124,14 @@ def load_dir(path: Path) -> Dataset:
     raise DatasetError(f"{path} has neither events.jsonl nor events.parquet")
 
 
-def generate_dataset(scenario: Path | str, seed: int, scale: float = 1.0) -> Dataset:
-    """Run the generator in-process for one scenario (file or bundled name) and seed."""
+def generate_dataset(
+    scenario: Path | str | Any, seed: int, scale: float = 1.0, prompt_split: str | None = None
+) -> Dataset:
+    """Run the generator in-process for one scenario (file, bundled name or Scenario) and seed.
+
+    Uses the generator's streaming `Simulation` when it has one, so events are built lazily
+    on each pass instead of being held in memory once per detector.
+    """
     try:
         module = importlib.import_module(GENERATOR_MODULE)
     except ModuleNotFoundError as exc:
@@ -135,12 +141,28 @@ def generate_dataset(scenario: Path | str, seed: int, scale: float = 1.0) -> Dat
                 "score a directory written by `distillguard simulate` instead"
             ) from exc
         raise
-    loader = getattr(importlib.import_module(SCENARIO_MODULE), "load_scenario", None)
-    spec = loader(scenario) if callable(loader) else scenario
-    result = module.generate(spec, seed) if scale == 1.0 else module.generate(spec, seed, scale=scale)
+    kwargs: dict[str, Any] = {}
+    if scale != 1.0:
+        kwargs["scale"] = scale
+    if prompt_split is not None:
+        kwargs["prompt_split"] = prompt_split
+    name = Path(scenario).stem if isinstance(scenario, str | Path) else str(getattr(scenario, "name", "?"))
+    simulation = getattr(module, "Simulation", None)
+    if simulation is not None:
+        sim = simulation(scenario, seed, **kwargs)
+        return Dataset(
+            scenario=sim.truth.scenario or name,
+            seed=seed,
+            accounts=list(sim.accounts),
+            orgs=list(sim.orgs),
+            truth=sim.truth,
+            events=sim.iter_events,
+            n_events=getattr(sim, "n_events", None),
+        )
+    result = module.generate(scenario, seed, **kwargs)
     events: list[RequestEvent] = list(result.events)
     return Dataset(
-        scenario=result.truth.scenario or Path(scenario).stem,
+        scenario=result.truth.scenario or name,
         seed=seed,
         accounts=list(result.accounts),
         orgs=list(getattr(result, "orgs", []) or []),
@@ -173,13 +195,17 @@ def _scenario_module() -> Any:
         raise
 
 
-def _suite_seeds(which: str, suite_path: Path | None) -> list[int]:
+def _suite_seeds(which: str, suite_path: Path | None) -> list[tuple[int, str | None]]:
+    """(seed, prompt split) for a seed set of the suite: tuning runs draw real prompts from
+    the tuning split, held-out runs from the evaluation split."""
     suite = _scenario_module().load_suite(suite_path or "suite")
+    tuning = [(s, getattr(suite, "tuning_prompt_split", "tune")) for s in suite.tuning_seeds]
+    heldout = [(s, getattr(suite, "heldout_prompt_split", "eval")) for s in suite.heldout_seeds]
     if which == "tuning":
-        return list(suite.tuning_seeds)
+        return tuning
     if which == "heldout":
-        return list(suite.heldout_seeds)
-    return list(suite.tuning_seeds) + list(suite.heldout_seeds)
+        return heldout
+    return tuning + heldout
 
 
 def parse_seeds(text: str) -> list[int] | str:
@@ -204,14 +230,16 @@ def parse_seeds(text: str) -> list[int] | str:
     return seeds
 
 
-def _generated(scenarios: Sequence[Path | str], seeds: list[int], scale: float) -> list[DatasetSource]:
+def _generated(
+    scenarios: Sequence[Path | str], seeds: list[tuple[int, str | None]], scale: float
+) -> list[DatasetSource]:
     return [
         DatasetSource(
             f"{Path(s).stem}@{seed}",
-            lambda s=s, seed=seed: generate_dataset(s, seed, scale),  # type: ignore[misc]
+            lambda s=s, seed=seed, split=split: generate_dataset(s, seed, scale, split),  # type: ignore[misc]
         )
         for s in scenarios
-        for seed in seeds
+        for seed, split in seeds
     ]
 
 
@@ -252,7 +280,8 @@ def resolve(target: str, seeds: Sequence[int] | str, *, scale: float = 1.0) -> l
     return _generated([path], _seed_list(seeds, None), scale)
 
 
-def _seed_list(seeds: Sequence[int] | str, suite_path: Path | None) -> list[int]:
+def _seed_list(seeds: Sequence[int] | str, suite_path: Path | None) -> list[tuple[int, str | None]]:
+    """Explicit seeds keep the scenario's own prompt split; suite seed sets bring theirs."""
     if isinstance(seeds, str):
         return _suite_seeds(seeds, suite_path)
-    return list(seeds)
+    return [(seed, None) for seed in seeds]
