@@ -125,6 +125,8 @@ class DistillGuardDetector:
         self._by_last_bucket: dict[int, set[str]] = {}
         self._new_accounts: list[str] = []
         self.events_seen = 0
+        # highest risk each account ever had (own or inherited from its campaign), for calibrate
+        self.max_risk: dict[str, float] = {}
 
     # ---- input ----------------------------------------------------------------------
     def _state(self, account_id: str) -> AccountState:
@@ -312,6 +314,8 @@ class DistillGuardDetector:
             terms = logit_terms(x, scoring)
             risk = risk_of(terms, scoring)
             tier = scoring.tier_of(risk, g.n)
+            if g.n >= scoring.min_requests and risk > self.max_risk.get(account_id, 0.0):
+                self.max_risk[account_id] = risk
             previous = self._account_flags.get(account_id)
             if tier < Tier.WATCH and previous is None:
                 continue
@@ -330,6 +334,10 @@ class DistillGuardDetector:
             )
         # campaign members inherit the campaign's tier (and id)
         for cid, cflag in self._campaign_flags.items():
+            if cflag.requests >= scoring.min_requests:
+                for m in cflag.accounts:
+                    if cflag.risk > self.max_risk.get(m, 0.0):
+                        self.max_risk[m] = cflag.risk
             if cflag.tier < Tier.WATCH:
                 continue
             for m in cflag.accounts:

@@ -157,3 +157,56 @@ class OnlineDetector:
         except Exception:
             self.errors += 1
             log.exception("final assessment failed")
+
+
+def tail_and_publish(
+    db: str,
+    tier_store_url: str,
+    *,
+    config: object | None = None,
+    interval_s: float = 5.0,
+    poll_s: float = 1.0,
+    accounts_path: str | None = None,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    batch: int = 10_000,
+) -> OnlineDetector:
+    """`distillguard detect`: follow the shared event log by seq and publish tiers.
+
+    Reads new rows with `iter_with_seq(after_seq=last)` (the storage area's tailing API),
+    feeds them to the engine and assesses every `interval_s`. With `once`, catches up with
+    the log, publishes once and returns (for cron-style runs and tests).
+    """
+    from distillguard.detect.engine import DetectorConfig, DistillGuardDetector
+    from distillguard.detect.hunt import read_accounts
+    from distillguard.detect.tierstore import open_tier_store
+    from distillguard.events.open import open_store  # type: ignore[import-not-found]
+
+    cfg = config if isinstance(config, DetectorConfig) else DetectorConfig()
+    store = open_store(db, readonly=True)
+    runner = OnlineDetector(DistillGuardDetector(cfg), open_tier_store(tier_store_url), interval_s=interval_s)
+    for info in read_accounts(accounts_path):
+        runner.submit_account(info)
+    stop = stop or threading.Event()
+    last_seq: int | None = None
+    next_assess = time.monotonic()
+    try:
+        while not stop.is_set():
+            fetched = 0
+            for seq, event in store.iter_with_seq(after_seq=last_seq, limit=batch):
+                runner.submit(event)
+                last_seq = seq
+                fetched += 1
+            runner.drain()
+            if once and fetched < batch:
+                runner.step()
+                break
+            if time.monotonic() >= next_assess:
+                assessment = runner.step()
+                log.info("seq %s: %d accounts flagged", last_seq, len(assessment.accounts))
+                next_assess = time.monotonic() + interval_s
+            if fetched < batch:
+                stop.wait(poll_s)
+    finally:
+        store.close()
+    return runner
