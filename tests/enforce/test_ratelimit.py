@@ -188,3 +188,14 @@ async def test_failed_call_refunds_its_tokens() -> None:
     failed.event.status = 502
     await plugins[1].on_complete(failed)
     assert await run(plugins, make_ctx(body=dict(body))) is None  # the 1001 came back
+
+
+def test_long_waits_tell_sdks_not_to_retry() -> None:
+    from distillguard.enforce.ratelimit import BucketResult, refusal
+
+    bucket = Bucket("k", "flagged", requests=5, tokens=0, window_s=3600)
+    short = refusal("anthropic", BucketResult(bucket, False, 0.5, 0, retry_after_s=30), 1, {})
+    assert short.headers["retry-after"] == "30" and "x-should-retry" not in short.headers
+    long = refusal("anthropic", BucketResult(bucket, False, 0.0, 0, retry_after_s=720), 1, {})
+    assert long.headers["retry-after"] == "720" and long.headers["x-should-retry"] == "false"
+    assert "account" in long.message  # a flagged bucket is named as the account, nothing more

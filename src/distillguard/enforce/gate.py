@@ -13,6 +13,9 @@ from distillguard.gateway.pipeline import Plugin, Rejection, RequestContext
 VERIFICATION_CODE = "verification_required"
 BLOCKED_CODE = "account_blocked"
 VERIFICATION_URL_HEADER = "x-distillguard-verification-url"
+# Anthropic error bodies carry only a type derived from the status (403: permission_error),
+# so the machine-readable code also travels in a header, for both APIs.
+CODE_HEADER = "x-distillguard-error-code"
 
 
 class GatePlugin(Plugin):
@@ -25,7 +28,9 @@ class GatePlugin(Plugin):
         if decision.acts("block"):
             ctx.event.action = "block"
             message = str(decision.params_for("block").get("message") or "This account is blocked.")
-            return Rejection(status=403, message=message, code=BLOCKED_CODE)
+            return Rejection(
+                status=403, message=message, code=BLOCKED_CODE, headers={CODE_HEADER: BLOCKED_CODE}
+            )
         if decision.acts("verify"):
             ctx.event.action = "verify"
             params = decision.params_for("verify")
@@ -33,6 +38,8 @@ class GatePlugin(Plugin):
             message = str(params.get("message") or "Verification is required.")
             if url:
                 message = f"{message} Verify at {url}"
-            headers = {VERIFICATION_URL_HEADER: url} if url else {}
+            headers = {CODE_HEADER: VERIFICATION_CODE}
+            if url:
+                headers[VERIFICATION_URL_HEADER] = url
             return Rejection(status=403, message=message, code=VERIFICATION_CODE, headers=headers)
         return None

@@ -30,6 +30,9 @@ from distillguard.gateway.pipeline import Plugin, Rejection, RequestContext
 
 DEFAULT_MAX_OUTPUT_TOKENS = 1024  # reserved when an OpenAI request names no max_tokens
 CHARS_PER_TOKEN = 4.0
+# Beyond this wait, tell SDKs not to retry (`x-should-retry: false`): the Anthropic SDK
+# sleeps for any retry-after, so a flagged account's 10-minute wait would hang the caller.
+MAX_CLIENT_WAIT_S = 60.0
 
 
 class LimiterUnavailable(RuntimeError):
@@ -210,6 +213,8 @@ def refusal(flavor: str, denied: BucketResult, tokens: int, headers: dict[str, s
         code = "rate_limit_exceeded"
     headers = dict(headers)
     headers["retry-after"] = str(max(1, math.ceil(denied.retry_after_s)))
+    if denied.retry_after_s > MAX_CLIENT_WAIT_S:
+        headers["x-should-retry"] = "false"
     return Rejection(status=429, message=message, code=code, headers=headers)
 
 
