@@ -254,6 +254,7 @@ async def test_anthropic_sdk_429_then_retry(gateway: tuple[str, FakeGateway]) ->
     message = await ant_call(ant(base, "acct_a1", retries=2))
     assert 0.9 <= time.monotonic() - started < 3.0
     assert message.content[-1].type == "text"
+    assert fake.requests == 5  # two admitted, one refused, one refused then retried
 
 
 async def test_verification_required_is_not_retried(gateway: tuple[str, FakeGateway]) -> None:
