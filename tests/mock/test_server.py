@@ -165,3 +165,12 @@ def test_cli_serves_until_interrupted(raw: Any) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_thread_runner_exits_quickly_with_a_stream_in_flight() -> None:
+    with run_mock_in_thread(tokens_per_second=5) as server:
+        client = openai.OpenAI(base_url=server.openai_base_url, api_key="x", max_retries=0)
+        stream = client.chat.completions.create(model="mock", messages=MSG, stream=True)
+        next(iter(stream))
+        start = time.perf_counter()
+    assert time.perf_counter() - start < 5.0

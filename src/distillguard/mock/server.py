@@ -141,7 +141,8 @@ async def start_mock(
 ) -> MockServer:
     """Start serving on the running loop; port 0 picks a free port (see `.port`)."""
     app = make_app(MockOptions(latency_ms=latency_ms, tokens_per_second=tokens_per_second, seed=seed))
-    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+    # A short shutdown_timeout: a test or demo exiting mid-stream should not wait a minute.
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=4096, reuse_address=True)
     await site.start()
