@@ -174,3 +174,15 @@ def test_thread_runner_exits_quickly_with_a_stream_in_flight() -> None:
         next(iter(stream))
         start = time.perf_counter()
     assert time.perf_counter() - start < 5.0
+
+
+def test_received_requests_are_kept_for_inspection(
+    mock_server: MockServer, oai: openai.OpenAI, raw: Any
+) -> None:
+    oai.chat.completions.create(model="mock", messages=MSG, max_tokens=7, extra_headers={"x-probe": "yes"})
+    last = mock_server.received[-1]
+    assert last["path"] == "/v1/chat/completions"
+    assert last["body"]["max_tokens"] == 7 and last["headers"]["x-probe"] == "yes"
+    over_http = raw(f"{mock_server.url}/mock/requests", "GET").json()
+    assert over_http[-1]["body"] == last["body"]
+    assert len(mock_server.received) <= 64

@@ -27,6 +27,7 @@ from distillguard.mock.behaviour import (
 from distillguard.mock.errors import BadRequest, injected_message, openai_error, openai_error_body, read_json
 from distillguard.mock.generate import Planned, plan_output
 from distillguard.mock.pacing import cut_for_injected_error, send_paced, wait_whole_response
+from distillguard.mock.state import MockState
 from distillguard.mock.textgen import estimate_tokens, prompt_seed, token_logprob, top_alternatives
 from distillguard.mock.tools import arguments_for, choose_tool
 
@@ -256,9 +257,10 @@ def _check_injected(request: web.Request, behaviour: ModelBehaviour) -> web.Resp
 
 
 class OpenAIHandlers:
-    def __init__(self, options: MockOptions, stats: dict[str, int]) -> None:
+    def __init__(self, options: MockOptions, state: MockState) -> None:
         self.options = options
-        self.stats = stats
+        self.state = state
+        self.stats = state.stats
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         self.stats["requests"] += 1
@@ -269,6 +271,7 @@ class OpenAIHandlers:
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
+        self.state.record(request.path, request.headers, body)
         model = _model(body)
         prompt = parse_messages(body)
         max_tokens = _int_field(body, "max_completion_tokens", 1)
@@ -360,6 +363,7 @@ class OpenAIHandlers:
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
+        self.state.record(request.path, request.headers, body)
         model = _model(body)
         prompts = _prompts(body.get("prompt"))
         max_tokens = _int_field(body, "max_tokens", 1)
