@@ -123,3 +123,15 @@ def test_fanout_isolates_a_failing_sink() -> None:
     fan.submit(full_event(1))
     fan.close()
     assert a.events == b.events == [full_event(1)] and fan.errors == 1
+
+
+def test_open_sink_for_the_gateway_settings(tmp_path: Path) -> None:
+    from distillguard.config import Settings
+    from distillguard.events.open import open_store
+    from distillguard.events.writer import open_sink
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}")
+    sink = open_sink(settings)
+    sink.submit(full_event(1))
+    sink.close()
+    assert list(open_store(tmp_path / "gw.db", readonly=True).iter_events()) == [full_event(1)]

@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from distillguard.events.schema import RequestEvent
 from distillguard.events.store import EventSink
@@ -255,3 +255,10 @@ class ListSink:
 
     def close(self) -> None:
         pass
+
+
+def open_sink(settings: Any) -> BatchingWriter:
+    """The gateway's event sink: a BatchingWriter over `settings.database_url` (see events.open)."""
+    from distillguard.events.open import open_writer
+
+    return open_writer(settings.database_url)
