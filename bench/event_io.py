@@ -80,7 +80,7 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=120)
     console.print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
     table = Table(title=f"{args.events:,} events (128-value minhash, no text)")
     for header in ("format", "write ev/s", "read ev/s", "file MB", "peak RSS MB"):

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=200_000)
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=120)
     console.print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
     with tempfile.TemporaryDirectory() as tmp:
         registry = SqliteAccountRegistry(Path(tmp) / "dg.db", pepper=b"bench")
