@@ -151,3 +151,15 @@ def test_open_key_resolver_for_the_gateway_settings(tmp_path, monkeypatch: pytes
         assert resolver.resolve(raw) == record.principal and resolver.resolve("nope") is None
     finally:
         resolver.close()
+
+
+def test_open_key_resolver_failure_is_a_config_error(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from distillguard.accounts.registry import open_key_resolver, open_registry
+    from distillguard.config import ConfigError, Settings
+
+    url = f"sqlite:///{tmp_path / 'gw.db'}"
+    monkeypatch.setenv("DG_KEY_PEPPER", "one")
+    open_registry(url).close()
+    monkeypatch.setenv("DG_KEY_PEPPER", "two")
+    with pytest.raises(ConfigError, match="DG_KEY_PEPPER"):
+        open_key_resolver(Settings(database_url=url))

@@ -135,3 +135,13 @@ def test_open_sink_for_the_gateway_settings(tmp_path: Path) -> None:
     sink.submit(full_event(1))
     sink.close()
     assert list(open_store(tmp_path / "gw.db", readonly=True).iter_events()) == [full_event(1)]
+
+
+def test_open_sink_failure_is_a_config_error() -> None:
+    import pytest
+
+    from distillguard.config import ConfigError, Settings
+    from distillguard.events.writer import open_sink
+
+    with pytest.raises(ConfigError, match="event log"):
+        open_sink(Settings(database_url="postgresql://127.0.0.1:1/nothing"))

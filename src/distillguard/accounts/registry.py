@@ -422,5 +422,12 @@ def open_registry(target: str | Path | None = None, *, pepper: bytes | None = No
 
 
 def open_key_resolver(settings: Any) -> CachedKeyResolver:
-    """The gateway's key resolver: a started CachedKeyResolver over `settings.database_url`."""
-    return CachedKeyResolver(open_registry(settings.database_url)).start()
+    """The gateway's key resolver: a started CachedKeyResolver over `settings.database_url`.
+
+    Any failure to open it is a ConfigError (one line for `serve`, not a traceback)."""
+    from distillguard.config import ConfigError
+
+    try:
+        return CachedKeyResolver(open_registry(settings.database_url)).start()
+    except Exception as exc:
+        raise ConfigError(f"cannot open the key registry at {settings.database_url}: {exc}") from exc

@@ -258,7 +258,13 @@ class ListSink:
 
 
 def open_sink(settings: Any) -> BatchingWriter:
-    """The gateway's event sink: a BatchingWriter over `settings.database_url` (see events.open)."""
+    """The gateway's event sink: a BatchingWriter over `settings.database_url` (see events.open).
+
+    Any failure to open it is a ConfigError (one line for `serve`, not a traceback)."""
+    from distillguard.config import ConfigError
     from distillguard.events.open import open_writer
 
-    return open_writer(settings.database_url)
+    try:
+        return open_writer(settings.database_url)
+    except Exception as exc:
+        raise ConfigError(f"cannot open the event log at {settings.database_url}: {exc}") from exc
