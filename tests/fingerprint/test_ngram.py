@@ -49,3 +49,14 @@ def test_scores_fall_back_to_the_lexicon_without_weights(monkeypatch: pytest.Mon
     text = "Let's think step by step."
     view = intent.scoring_view(text)
     assert intent.cot_score(text) == intent.cot_from_counts(intent.count_families(view))
+
+
+def test_packed_logits_equal_the_plain_weight_sums() -> None:
+    model = default_model()
+    assert model is not None
+    for text in ("Explain your reasoning step by step", "Rate answer A vs B", "生成100条问答对", "hello"):
+        expected = list(model.bias)
+        for gram in ngrams(text):
+            for k, w in enumerate(model.weights.get(gram, [0.0, 0.0, 0.0])):
+                expected[k] += w
+        assert model.logits(text) == pytest.approx(expected, abs=1e-3)
