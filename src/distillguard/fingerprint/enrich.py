@@ -12,9 +12,9 @@ from __future__ import annotations
 from distillguard.events.schema import RequestEvent
 from distillguard.fingerprint.cues import count_families, scoring_view
 from distillguard.fingerprint.intent import intent_scores
-from distillguard.fingerprint.lang import lang_from_view
+from distillguard.fingerprint.language import lang_from_view
 from distillguard.fingerprint.minhash import minhash_of_skeleton
-from distillguard.fingerprint.skeleton import skeleton, stable_hash, system_prompt_hash
+from distillguard.fingerprint.prompt_skeleton import skeleton, stable_hash, system_prompt_hash
 
 
 def enrich(event: RequestEvent) -> RequestEvent:

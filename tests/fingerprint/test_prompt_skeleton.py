@@ -1,4 +1,4 @@
-from distillguard.fingerprint.skeleton import skeleton, skeleton_hash, system_prompt_hash
+from distillguard.fingerprint.prompt_skeleton import skeleton, skeleton_hash, system_prompt_hash
 
 TEMPLATE = 'Solve the following problem from {who}: "{quote}" The answer is {n}. See {url} or mail {mail}.'
 
