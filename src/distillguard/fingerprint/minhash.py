@@ -48,7 +48,12 @@ def shingles(skeleton_text: str) -> set[str]:
 
 def minhash_of_skeleton(skeleton_text: str) -> list[int]:
     hasher = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    hasher.update(list(shingles(skeleton_text)))
+    tokens = list(shingles(skeleton_text))
+    try:
+        hasher.update(tokens)
+    except UnicodeEncodeError:  # lone surrogates (broken client JSON): hash their raw code units
+        hasher = RMinHash(num_perm=NUM_PERM, seed=SEED)
+        hasher.update([t.encode("utf-8", "surrogatepass") for t in tokens])
     return list(hasher.digest())
 
 
