@@ -55,7 +55,7 @@ class UpstreamSettings(msgspec.Struct, kw_only=True):
 class Settings(msgspec.Struct, kw_only=True):
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
-    database_url: str = "sqlite:///distillguard.db"
+    database_url: str = "sqlite:///distillguard.db"  # events, keys and accounts; or postgresql://...
     retention: Retention = "full"
     max_body_bytes: int = 4 * 1024 * 1024
     upstreams: dict[str, UpstreamSettings] = msgspec.field(default_factory=dict)
@@ -100,6 +100,8 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     scalar_fields = set(Settings.__struct_fields__) - {"upstreams"}
     for field in scalar_fields:
         raw = environ.get(_ENV_PREFIX + field.upper())
+        if raw is None and field == "database_url":
+            raw = environ.get("DG_DATABASE")  # the name the other commands' --db default reads
         if raw is None:
             continue
         if field in _LIST_FIELDS:

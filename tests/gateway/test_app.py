@@ -260,14 +260,14 @@ async def test_retention_and_fingerprint_hook(upstream: Any, retention: str) -> 
         return event
 
     server, state = upstream
-    recorder.set_enricher(fake_enrich)
+    previous = recorder.set_enricher(fake_enrich)
     gw = await start_gateway(str(server.make_url("")).rstrip("/"), state, retention=retention)
     try:
         status, _ = await post(gw.url + "/v1/chat/completions", json=CHAT, headers=OPENAI_AUTH)
         assert status == 200
         (event,) = await gw.wait_events(1)
     finally:
-        recorder.set_enricher(None)
+        recorder.set_enricher(previous)
         await gw.server.close()
     if retention == "full":
         assert event.prompt_text == "hi" and event.response_text and event.skeleton_hash == "sk"

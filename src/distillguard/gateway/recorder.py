@@ -39,10 +39,14 @@ def _load_enrich() -> Callable[[RequestEvent], RequestEvent] | None:
 _enrich = _load_enrich()
 
 
-def set_enricher(fn: Callable[[RequestEvent], RequestEvent] | None) -> None:
-    """Override the fingerprint hook (tests, or a deployment that fingerprints elsewhere)."""
+def set_enricher(
+    fn: Callable[[RequestEvent], RequestEvent] | None,
+) -> Callable[[RequestEvent], RequestEvent] | None:
+    """Override the fingerprint hook (tests, or a deployment that fingerprints elsewhere);
+    returns the previous one so it can be put back."""
     global _enrich
-    _enrich = fn
+    previous, _enrich = _enrich, fn
+    return previous
 
 
 def short_hash(text: str) -> str:
