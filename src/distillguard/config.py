@@ -62,6 +62,9 @@ class Settings(msgspec.Struct, kw_only=True):
     default_upstream: str = "default"
     plugins: list[str] = msgspec.field(default_factory=list)  # "module:Class" specs, run in order
     upstream_pool_size: int = 1000  # max open connections to all upstreams together
+    # Client request headers passed to the upstream, by prefix (case-insensitive). Auth,
+    # hop-by-hop and body headers never are; the gateway sets its own.
+    forward_header_prefixes: list[str] = msgspec.field(default_factory=lambda: ["anthropic-", "openai-"])
     # Trust X-Forwarded-For for the client IP (only behind a proxy you control).
     trust_forwarded_for: bool = False
 
@@ -92,7 +95,7 @@ class Settings(msgspec.Struct, kw_only=True):
 
 
 _ENV_PREFIX = "DG_"
-_LIST_FIELDS = {"plugins"}
+_LIST_FIELDS = {"plugins", "forward_header_prefixes"}
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

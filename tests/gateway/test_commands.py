@@ -32,14 +32,18 @@ def serve(*args: str) -> subprocess.Popen[bytes]:
     )
 
 
-async def wait_healthy(session: aiohttp.ClientSession, base: str) -> None:
-    for _ in range(150):
+async def wait_healthy(session: aiohttp.ClientSession, base: str, proc: subprocess.Popen[bytes]) -> None:
+    """Startup imports a lot; on a loaded 2-core machine give it up to a minute."""
+    deadline = asyncio.get_running_loop().time() + 60
+    while asyncio.get_running_loop().time() < deadline:
+        assert proc.poll() is None, proc.communicate()[1].decode()
         try:
             async with session.get(base + "/healthz") as r:
                 if r.status == 200:
                     return
         except aiohttp.ClientError:
-            await asyncio.sleep(0.1)
+            pass
+        await asyncio.sleep(0.1)
     raise AssertionError("gateway did not come up")
 
 
@@ -54,7 +58,7 @@ async def test_serve_with_registry_keys_records_to_sqlite(upstream: Any, tmp_pat
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as s:
-            await wait_healthy(s, base)
+            await wait_healthy(s, base, proc)
             headers = {"Authorization": f"Bearer {raw_key}"}
             async with s.post(base + "/v1/chat/completions", json=CHAT, headers=headers) as r:
                 assert r.status == 200, await r.text()

@@ -36,8 +36,6 @@ _OPTIONAL = {
     "thinking": (OBJECT,),
     "metadata": (OBJECT,),
 }
-# Headers a client sends that the upstream must see.
-FORWARDED_HEADERS = ("anthropic-version", "anthropic-beta")
 
 
 def validate_messages(body: Any) -> dict[str, Any]:

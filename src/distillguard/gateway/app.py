@@ -113,6 +113,7 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.retention = settings.retention
         self.max_body = settings.max_body_bytes
+        self.forward_prefixes = tuple(p.lower() for p in settings.forward_header_prefixes)
 
     # --- the handler ------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -179,6 +180,14 @@ class Gateway:
             event.error_type = "client_disconnected"
             await self._complete(ctx, event, summary, route, t0)
             raise
+        if not response.prepared and event.status != CLIENT_CLOSED:
+            # Send before recording, so fingerprints, plugins' on_complete and metrics cost
+            # the client no latency (aiohttp accepts an already-sent response back).
+            try:
+                await response.prepare(request)
+                await response.write_eof()
+            except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+                event.status, event.error_type = CLIENT_CLOSED, "client_disconnected"
         await self._complete(ctx, event, summary, route, t0)
         return response
 
@@ -292,11 +301,10 @@ class Gateway:
     # --- the upstream call ---------------------------------------------------------------
     def _upstream_request_headers(self, request: web.Request, flavor: Flavor, up: Upstream) -> dict[str, str]:
         out = {"Content-Type": "application/json", "Accept-Encoding": "identity"}
-        if flavor == "anthropic" or "anthropic-version" in request.headers:
-            for name in anthropic_api.FORWARDED_HEADERS:
-                value = request.headers.get(name)
-                if value is not None:
-                    out[name] = value
+        prefixes = self.forward_prefixes
+        for name, value in request.headers.items():
+            if name.lower().startswith(prefixes):
+                out[name] = value
         out.update(up.auth_headers(flavor))
         return out
 

@@ -107,6 +107,13 @@ def finish_event(
 ) -> RequestEvent:
     event.ts_end = ts_end
     response_text = "".join(summary.text_parts) if summary is not None else ""
+    if summary is not None and response_text.startswith("<think>"):
+        # Reasoning inline in the content (DeepSeek-R1 style, vLLM without a reasoning
+        # parser): count it as reasoning, keep only the answer as response text.
+        thought, sep, answer = response_text.partition("</think>")
+        if sep:
+            summary.reasoning_chars += len(thought) - len("<think>")
+            response_text = answer.lstrip("\n")
     if summary is not None:
         if summary.finish_reason is not None:
             event.finish_reason = summary.finish_reason
