@@ -1,13 +1,14 @@
 """Gateway overhead: direct to the upstream vs through the gateway, in one run.
 
-    PYTHONPATH=src python bench/gateway_latency.py                  # built-in fast upstream
-    PYTHONPATH=src python bench/gateway_latency.py --upstream-url http://127.0.0.1:9000  # e.g. mock-upstream
+    PYTHONPATH=src python bench/gateway_latency.py                 # against distillguard mock-upstream
+    PYTHONPATH=src python bench/gateway_latency.py --upstream raw  # a cheaper canned upstream
 
-Three processes on this machine: the upstream (a canned-answer HTTP/1.1 server on raw
-asyncio + uvloop, so it costs the shared CPUs as little as possible), the gateway (one
-process, as `distillguard serve` runs it, with an in-memory key resolver and a counting
-event sink), and this process, the load generator: an open-loop aiohttp client that
-starts request i at t0 + i/rate whether or not earlier ones have finished.
+Three processes on this machine: the upstream (`distillguard mock-upstream`, unpaced, or
+with --upstream raw a canned-answer HTTP/1.1 server on raw asyncio, which costs the shared
+CPUs less), the gateway (one process, as `distillguard serve` runs it: in-memory key
+resolver, fingerprints, the SQLite batching event writer on a temp file), and this
+process, the load generator: an open-loop aiohttp client that starts request i at
+t0 + i/rate whether or not earlier ones have finished.
 
 Reports, for non-streaming and streaming chat completions:
   1. latency p50/p99 at a fixed rate (default 200 req/s), direct and via the gateway,
@@ -26,8 +27,10 @@ import asyncio
 import contextlib
 import multiprocessing as mp
 import os
+import shutil
 import socket
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -140,9 +143,23 @@ class CountingSink:
         pass
 
 
-def run_gateway(port: int, upstream_url: str) -> None:
+def run_mock(port: int) -> None:
+    """`distillguard mock-upstream`, unpaced, in its own process."""
+    import uvloop
+
+    from distillguard.mock.server import start_mock
+
+    async def main() -> None:
+        await start_mock("127.0.0.1", port)
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
+def run_gateway(port: int, upstream_url: str, sink_kind: str, db_path: str) -> None:
     from distillguard.accounts.principal import Principal
     from distillguard.config import Settings, UpstreamSettings
+    from distillguard.events.store import EventSink
     from distillguard.gateway.app import create_app, run
     from distillguard.gateway.auth import InMemoryKeyResolver
 
@@ -150,10 +167,18 @@ def run_gateway(port: int, upstream_url: str) -> None:
         listen_port=port,
         upstreams={"bench": UpstreamSettings(url=upstream_url)},
         default_upstream="bench",
+        database_url=db_path,
     ).validate()
     keys = InMemoryKeyResolver()
     keys.add(GATEWAY_KEY, Principal(key_id="k1", account_id="a1", org_id="o1"))
-    app = create_app(settings, sink=CountingSink(), key_resolver=keys)
+    sink: EventSink
+    if sink_kind == "sqlite":
+        from distillguard.events.open import open_writer
+
+        sink = open_writer(db_path)
+    else:
+        sink = CountingSink()
+    app = create_app(settings, sink=sink, key_resolver=keys)
     run(app, settings, print_fn=None)
 
 
@@ -317,7 +342,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--upstream-url", help="use this upstream instead of the built-in fast one")
+    parser.add_argument(
+        "--upstream",
+        choices=["mock", "raw"],
+        default="mock",
+        help="mock: `distillguard mock-upstream` (default); raw: a canned-answer asyncio server",
+    )
+    parser.add_argument("--upstream-url", help="use this running upstream instead")
+    parser.add_argument(
+        "--sink",
+        choices=["sqlite", "memory"],
+        default="sqlite",
+        help="sqlite: the embedded default event log (batching writer, temp file); memory: count only",
+    )
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=3.0, help="per round at the fixed rate")
     parser.add_argument("--rounds", type=int, default=3)
@@ -335,11 +372,19 @@ def main() -> None:
     else:
         up_port = free_port()
         upstream_url = f"http://127.0.0.1:{up_port}"
-        procs.append(ctx.Process(target=run_upstream, args=(up_port,), daemon=True))
+        target = run_mock if args.upstream == "mock" else run_upstream
+        procs.append(ctx.Process(target=target, args=(up_port,), daemon=True))
+    tmpdir = tempfile.mkdtemp(prefix="dg-bench-")
+    db_path = os.path.join(tmpdir, "events.db")
     gw_port = free_port()
     gateway_url = f"http://127.0.0.1:{gw_port}"
-    gateway_proc = ctx.Process(target=run_gateway, args=(gw_port, upstream_url), daemon=True)
+    gateway_proc = ctx.Process(
+        target=run_gateway, args=(gw_port, upstream_url, args.sink, db_path), daemon=True
+    )
     procs.append(gateway_proc)
+    print(
+        f"upstream: {args.upstream_url or args.upstream} at {upstream_url}; gateway event sink: {args.sink}"
+    )
     for p in procs:
         p.start()
     try:
@@ -350,6 +395,7 @@ def main() -> None:
         for p in procs:
             p.terminate()
             p.join(5)
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

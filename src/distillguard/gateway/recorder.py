@@ -49,6 +49,16 @@ def set_enricher(
     return previous
 
 
+def warm_up() -> None:
+    """Run the fingerprint hook once at startup: its first call builds lookup tables, which
+    would otherwise stall the first request."""
+    if _enrich is not None:
+        try:
+            _enrich(RequestEvent(request_id="warm-up", ts_start=0.0, prompt_text="Hello, explain this."))
+        except Exception:
+            log.exception("fingerprint.enrich failed on the warm-up event")
+
+
 def short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
