@@ -91,6 +91,7 @@ class ResponseSummary:
         "error_type",
         "finish_reason",
         "has_usage",
+        "pending_body",
         "prompt_tokens",
         "reasoning_chars",
         "reasoning_tokens",
@@ -107,6 +108,7 @@ class ResponseSummary:
         self.finish_reason: str | None = None
         self.error_type: str | None = None
         self.error_message: str | None = None
+        self.pending_body: bytes | None = None  # a JSON body not parsed yet (see app._complete)
 
 
 def finish_event(
