@@ -156,7 +156,7 @@ def run_mock(port: int) -> None:
     uvloop.run(main())
 
 
-def run_gateway(port: int, upstream_url: str, sink_kind: str, db_path: str) -> None:
+def run_gateway(port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str) -> None:
     from distillguard.accounts.principal import Principal
     from distillguard.config import Settings, UpstreamSettings
     from distillguard.events.store import EventSink
@@ -179,7 +179,7 @@ def run_gateway(port: int, upstream_url: str, sink_kind: str, db_path: str) -> N
     else:
         sink = CountingSink()
     app = create_app(settings, sink=sink, key_resolver=keys)
-    run(app, settings, print_fn=None)
+    run(app, settings, print_fn=None, use_uvloop=loop == "uvloop")
 
 
 # --- the load generator -------------------------------------------------------------------
@@ -329,6 +329,7 @@ async def bench(
                 held[name] = best
             summary[mode] = (added, held)
         print()
+        print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print("summary (load generator, upstream and gateway share this machine's CPUs)")
         for mode, (added, held) in summary.items():
             print(
@@ -355,6 +356,7 @@ def main() -> None:
         default="sqlite",
         help="sqlite: the embedded default event log (batching writer, temp file); memory: count only",
     )
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="gateway event loop")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=3.0, help="per round at the fixed rate")
     parser.add_argument("--rounds", type=int, default=3)
@@ -365,6 +367,7 @@ def main() -> None:
     args = parser.parse_args()
     print("command:", " ".join([os.path.basename(sys.executable), *sys.argv]))
     print(f"machine: {os.cpu_count()} CPUs; load generator: aiohttp open-loop client (this process)")
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     ctx = mp.get_context("spawn")
     procs = []
     if args.upstream_url:
@@ -379,7 +382,7 @@ def main() -> None:
     gw_port = free_port()
     gateway_url = f"http://127.0.0.1:{gw_port}"
     gateway_proc = ctx.Process(
-        target=run_gateway, args=(gw_port, upstream_url, args.sink, db_path), daemon=True
+        target=run_gateway, args=(gw_port, upstream_url, args.sink, db_path, args.loop), daemon=True
     )
     procs.append(gateway_proc)
     print(

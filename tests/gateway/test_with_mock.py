@@ -157,3 +157,17 @@ async def test_disconnect_cancels_mock_stream(mock_gw: tuple[Any, Harness]) -> N
     assert mock.stats["streams_cancelled"] == 1 and mock.stats.get("streams_completed", 0) == 0
     (event,) = await gw.wait_events(1)
     assert event.status == 499
+
+
+async def test_model_by_id_and_count_tokens(mock_gw: tuple[Any, Harness]) -> None:
+    mock, gw = mock_gw
+    async with oa(gw.url) as client:
+        model = await client.models.retrieve("mock-reasoning")
+    assert model.id == "mock-reasoning"
+    messages: Any = [{"role": "user", "content": "Why is the sky blue?"}]
+    async with an(mock.url.rstrip("/"), "any") as direct, an(gw.url) as via:
+        expected = await direct.messages.count_tokens(model="mock", messages=messages)
+        got = await via.messages.count_tokens(model="mock", messages=messages)
+    assert got.input_tokens == expected.input_tokens > 0
+    first, second = await gw.wait_events(2)
+    assert first.endpoint == "/v1/models/mock-reasoning" and second.endpoint == "/v1/messages/count_tokens"

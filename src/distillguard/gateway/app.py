@@ -69,6 +69,14 @@ ROUTES: dict[str, Route] = {
         openai_api.observe_chunk,
     ),
     openai_api.MODELS: Route("GET", "openai", None, None, openai_api.observe_body, openai_api.observe_chunk),
+    anthropic_api.COUNT_TOKENS: Route(
+        "POST",
+        "anthropic",
+        anthropic_api.validate_messages_shape,
+        anthropic_api.describe_messages,
+        anthropic_api.observe_body,
+        anthropic_api.observe_event,
+    ),
     anthropic_api.MESSAGES: Route(
         "POST",
         "anthropic",
@@ -123,6 +131,8 @@ class Gateway:
         if len(path) > 1 and path.endswith("/"):
             path = path[:-1]
         route = ROUTES.get(path)
+        if route is None and path.startswith(openai_api.MODELS + "/"):
+            route = ROUTES[openai_api.MODELS]  # GET /v1/models/{id}
         flavor = caller_flavor(request, route)
         if route is None:
             return error_response(
@@ -222,7 +232,9 @@ class Gateway:
                     log.exception("plugin %s on_complete failed", plugin.name)
         recorder.submit(self.sink, event)
         first_byte = event.ts_first_byte - t0 if event.ts_first_byte is not None else None
-        self.metrics.observe(event.endpoint, event.status, ts_end - t0, first_byte)
+        # Label by route, not raw path: /v1/models/{id} must not mint a series per id.
+        label = event.endpoint if event.endpoint in ROUTES else openai_api.MODELS + "/{id}"
+        self.metrics.observe(label, event.status, ts_end - t0, first_byte)
 
     def _client_ip(self, request: web.Request) -> str:
         if self.settings.trust_forwarded_for:
@@ -596,15 +608,23 @@ def create_app(
     return app
 
 
-def run(app: web.Application, settings: Settings, *, print_fn: Callable[[str], None] | None = print) -> None:
+def run(
+    app: web.Application,
+    settings: Settings,
+    *,
+    print_fn: Callable[[str], None] | None = print,
+    use_uvloop: bool = True,
+) -> None:
     """Serve until SIGINT/SIGTERM on uvloop; a client disconnect cancels its handler (and
     with it the upstream request); shutdown drains in-flight requests, then flushes the sink."""
-    try:
-        import uvloop
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if use_uvloop:
+        try:
+            import uvloop
 
-        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        loop_factory = None
+            loop_factory = uvloop.new_event_loop
+        except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+            pass
     loop = loop_factory() if loop_factory else asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     web.run_app(
