@@ -297,3 +297,43 @@ async def test_healthz_metrics_and_sink_closed(upstream: Any) -> None:
     assert "distillguard_request_duration_seconds_bucket" in text
     await gw.server.close()
     assert gw.sink.closed
+
+
+class _Exploding:
+    def transform_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("transform bug")
+
+    def transform_event(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        raise RuntimeError("transform bug")
+
+    def finish(self) -> list[dict[str, Any]]:
+        return []
+
+
+class Exploder(Plugin):
+    name = "exploder"
+
+    def response_transform(self, ctx: RequestContext) -> ResponseTransform | None:
+        return _Exploding()
+
+
+async def test_plugin_bug_is_500_in_shape_never_a_traceback(upstream: Any) -> None:
+    server, state = upstream
+    gw = await start_gateway(str(server.make_url("")).rstrip("/"), state, plugins=[Exploder()])
+    try:
+        status, payload = await post(gw.url + "/v1/chat/completions", json=CHAT, headers=OPENAI_AUTH)
+        assert status == 500 and "Internal gateway error" in payload["error"]["message"]
+        raw = await post_raw(gw.url + "/v1/chat/completions", {**CHAT, "stream": True}, OPENAI_AUTH)
+        assert b"Internal gateway error" in raw and b"Traceback" not in raw
+        a_body = {
+            "model": "c",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "x"}],
+            "stream": True,
+        }
+        raw = await post_raw(gw.url + "/v1/messages", a_body, ANTHROPIC_AUTH)
+        assert raw.startswith(b"event: error\ndata: ") and b"api_error" in raw
+        events = await gw.wait_events(3)
+        assert [e.status for e in events] == [500, 500, 500]
+    finally:
+        await gw.server.close()

@@ -467,6 +467,15 @@ class Gateway:
             if not done:
                 message = f"Upstream failed mid-stream: {type(exc).__name__}."
                 await resp.write(sse_error_frame(ctx.flavor, 502, message))
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise  # the client went away: handled (and recorded) by `handle`
+        except Exception:
+            # Headers are out, so no new response: end the stream with an error frame.
+            log.exception("stream failed for %s", event.request_id)
+            event.status, event.error_type = 500, "gateway_error"
+            if not done:
+                message = f"Internal gateway error (request {event.request_id})."
+                await resp.write(sse_error_frame(ctx.flavor, 500, message))
         if summary.error_type is not None and event.error_type is None:
             event.error_type = summary.error_type
         await resp.write_eof()
