@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -203,24 +204,92 @@ class Result:
         return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-async def load(
-    session: aiohttp.ClientSession, url: str, body: bytes, rate: float, seconds: float, stream: bool
-) -> Result:
-    headers = {"Authorization": f"Bearer {GATEWAY_KEY}", "Content-Type": "application/json"}
+class AiohttpSender:
+    """The load generator's client, option 1: aiohttp (what most Python clients look like)."""
+
+    def __init__(self) -> None:
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        self.headers = {"Authorization": f"Bearer {GATEWAY_KEY}", "Content-Type": "application/json"}
+        self.timeout = aiohttp.ClientTimeout(total=10)
+
+    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
+        async with self.session.post(url, data=body, headers=self.headers, timeout=self.timeout) as r:
+            return r.status, await r.read()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class RawSender:
+    """Option 2 (default): keep-alive HTTP/1.1 over asyncio streams, a few times cheaper per
+    request than aiohttp, so the load generator takes less of the CPUs it shares with the
+    gateway. Good enough for these two servers (Content-Length or chunked bodies)."""
+
+    def __init__(self) -> None:
+        self.idle: dict[tuple[str, int], list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
+        self.requests: dict[tuple[str, bytes], tuple[tuple[str, int], bytes]] = {}
+
+    def _request(self, url: str, body: bytes) -> tuple[tuple[str, int], bytes]:
+        cached = self.requests.get((url, body))
+        if cached is None:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "127.0.0.1", parts.port or 80
+            head = (
+                f"POST {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Authorization: Bearer {GATEWAY_KEY}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
+            cached = ((host, port), head.encode() + body)
+            self.requests[(url, body)] = cached
+        return cached
+
+    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
+        addr, request = self._request(url, body)
+        pool = self.idle.setdefault(addr, [])
+        if pool:
+            reader, writer = pool.pop()
+        else:
+            reader, writer = await asyncio.open_connection(*addr, limit=1 << 22)
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            lower = head.lower()
+            if b"transfer-encoding: chunked" in lower:
+                data = await reader.readuntil(b"\r\n0\r\n\r\n")
+            else:
+                start = lower.index(b"content-length:") + 15
+                data = await reader.readexactly(int(lower[start : lower.index(b"\r\n", start)]))
+        except BaseException:
+            writer.close()
+            raise
+        if b"connection: close" in lower:
+            writer.close()
+        else:
+            pool.append((reader, writer))
+        return int(head[9:12]), data
+
+    async def close(self) -> None:
+        for pool in self.idle.values():
+            for _, writer in pool:
+                writer.close()
+
+
+Sender = AiohttpSender | RawSender
+
+
+async def load(sender: Sender, url: str, body: bytes, rate: float, seconds: float, stream: bool) -> Result:
     latencies: list[float] = []
     errors = 0
     n = int(rate * seconds)
-    timeout = aiohttp.ClientTimeout(total=10)
 
     async def one(scheduled: float) -> None:
         nonlocal errors
         try:
-            async with session.post(url, data=body, headers=headers, timeout=timeout) as r:
-                data = await r.read()
-                if r.status != 200 or (stream and not data.endswith(b"data: [DONE]\n\n")):
-                    errors += 1
-                    return
+            status, data = await asyncio.wait_for(sender.post(url, body), 10)
         except Exception:
+            errors += 1
+            return
+        if status != 200 or (stream and b"data: [DONE]" not in data[-64:]):
             errors += 1
             return
         latencies.append((time.perf_counter() - scheduled) * 1000)
@@ -271,8 +340,8 @@ async def bench(
 ) -> None:
     await wait_ready(upstream_url + "/v1/models")
     await wait_ready(gateway_url + "/healthz")
-    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    session: Sender = RawSender() if args.client == "raw" else AiohttpSender()
+    try:
         targets = {"direct": upstream_url, "gateway": gateway_url}
         print(f"{'mode':<10} {'target':<8} {'rate':>6} {'ok':>6} {'err':>5} {'p50 ms':>8} {'p99 ms':>8}")
         summary = {}
@@ -337,6 +406,8 @@ async def bench(
                 f"p99 {added[1]:+.3f} ms; highest rate held: direct {held['direct']:.0f}/s, "
                 f"gateway {held['gateway']:.0f}/s"
             )
+    finally:
+        await session.close()
 
 
 def main() -> None:
@@ -356,6 +427,9 @@ def main() -> None:
         default="sqlite",
         help="sqlite: the embedded default event log (batching writer, temp file); memory: count only",
     )
+    parser.add_argument(
+        "--client", choices=["raw", "aiohttp"], default="raw", help="load generator's HTTP client"
+    )
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="gateway event loop")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=3.0, help="per round at the fixed rate")
@@ -366,7 +440,7 @@ def main() -> None:
     parser.add_argument("--ramp-seconds", type=float, default=4.0)
     args = parser.parse_args()
     print("command:", " ".join([os.path.basename(sys.executable), *sys.argv]))
-    print(f"machine: {os.cpu_count()} CPUs; load generator: aiohttp open-loop client (this process)")
+    print(f"machine: {os.cpu_count()} CPUs; load generator: open-loop, {args.client} client (this process)")
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     ctx = mp.get_context("spawn")
     procs = []

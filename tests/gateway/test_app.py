@@ -97,6 +97,11 @@ async def test_unknown_endpoint_and_wrong_method(gw: Harness) -> None:
     assert status == 404 and payload["error"]["type"] == "not_found_error"
     async with aiohttp.ClientSession() as s, s.get(gw.url + "/v1/chat/completions", headers=OPENAI_AUTH) as r:
         assert r.status == 405 and r.headers["Allow"] == "POST"
+    # A model id cannot walk the upstream's path tree.
+    for sneaky in ("/v1/models/%2e%2e", "/v1/models/a%2Fb", "/v1/models/x/../../admin"):
+        async with aiohttp.ClientSession() as s, s.get(gw.url + sneaky, headers=OPENAI_AUTH) as r:
+            assert r.status == 404, sneaky
+    assert gw.upstream.requests == []
 
 
 async def test_missing_key_is_401(gw: Harness) -> None:

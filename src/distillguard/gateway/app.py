@@ -14,6 +14,7 @@ import asyncio
 import gc
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 import aiohttp
 import orjson
 from aiohttp import web
+from yarl import URL
 
 from distillguard.config import ConfigError, Settings
 from distillguard.events.schema import Flavor, RequestEvent
@@ -38,6 +40,8 @@ from distillguard.gateway.upstream import Upstream, UpstreamPool, response_heade
 log = logging.getLogger(__name__)
 
 GATEWAY_KEY: web.AppKey[Gateway] = web.AppKey("distillguard_gateway")
+# A model id as a path segment: no "/", nothing a URL would normalise into another path.
+_MODEL_PATH = re.compile(r"^/v1/models/[A-Za-z0-9._:@+-]{1,200}$")
 CLIENT_CLOSED = 499  # nginx's "client closed request": recorded, never sent
 
 
@@ -131,7 +135,7 @@ class Gateway:
         if len(path) > 1 and path.endswith("/"):
             path = path[:-1]
         route = ROUTES.get(path)
-        if route is None and path.startswith(openai_api.MODELS + "/"):
+        if route is None and _MODEL_PATH.match(path) and not path.endswith(("/.", "/..")):
             route = ROUTES[openai_api.MODELS]  # GET /v1/models/{id}
         flavor = caller_flavor(request, route)
         if route is None:
@@ -343,9 +347,9 @@ class Gateway:
             # have rewritten the parsed body, so then it is re-encoded.
             data = orjson.dumps(ctx.body) if self.plugins else raw_body
         req_headers = self._upstream_request_headers(request, ctx.flavor, up)
-        url = up.base_url + event.endpoint
+        url: URL | str = up.url_for(event.endpoint)
         if request.query_string:
-            url += "?" + request.query_string
+            url = up.base_url + event.endpoint + "?" + request.query_string
         summary = ResponseSummary()
         try:
             async with self.upstreams.session.request(
