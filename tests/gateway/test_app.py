@@ -221,7 +221,7 @@ async def gw_plugins(upstream: tuple[TestServer, UpstreamState]) -> Any:
 
 
 async def test_rejection_rendered_with_headers(gw_plugins: Any) -> None:
-    gw, _ = gw_plugins
+    gw, shouter = gw_plugins
     blocked = {"model": "blocked", "messages": [{"role": "user", "content": "hi"}]}
     async with aiohttp.ClientSession() as s:
         async with s.post(gw.url + "/v1/chat/completions", json=blocked, headers=OPENAI_AUTH) as r:
@@ -231,6 +231,10 @@ async def test_rejection_rendered_with_headers(gw_plugins: Any) -> None:
         async with s.post(gw.url + "/v1/messages", json=blocked_a, headers=ANTHROPIC_AUTH) as r:
             assert r.status == 429 and (await r.json())["error"]["type"] == "rate_limit_error"
     assert gw.upstream.requests == []
+    events = await gw.wait_events(2)
+    assert [e.status for e in events] == [429, 429] and events[0].error_type == "rate_limited"
+    assert events[0].model == "blocked"  # described before the plugins ran
+    assert [e.request_id for e in shouter.completed] == [e.request_id for e in events]  # on_complete ran
 
 
 async def test_transforms_apply_to_body_and_stream(gw_plugins: Any) -> None:

@@ -167,6 +167,7 @@ class Gateway:
         try:
             try:
                 ctx, raw_body = await self._prepare(request, route, event)
+                await self._on_request(ctx)
                 response, summary = await self._proxy(request, route, ctx, raw_body)
             except GatewayError as err:
                 event.status = err.status
@@ -284,6 +285,9 @@ class Gateway:
             event=event,
             upstream_name=self.upstreams.default_name,
         )
+        return ctx, raw
+
+    async def _on_request(self, ctx: RequestContext) -> None:
         for plugin in self.plugins:
             rejection = await plugin.on_request(ctx)
             if rejection is not None:
@@ -291,7 +295,6 @@ class Gateway:
                 raise GatewayError(
                     rejection.status, rejection.message, rejection.code, headers=dict(rejection.headers)
                 )
-        return ctx, raw
 
     async def _read_body(self, request: web.Request) -> bytes:
         length = request.content_length
