@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import logging
 import os
 import re
@@ -102,8 +103,13 @@ def caller_flavor(request: web.BaseRequest, route: Route | None) -> Flavor:
     return "openai"
 
 
+_ID_PREFIX = "req_" + os.urandom(8).hex()  # random per process: unique across replicas
+_id_counter = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return "req_" + os.urandom(12).hex()
+    """Unique, cheap (no syscall per request); not a secret."""
+    return f"{_ID_PREFIX}{next(_id_counter):08x}"
 
 
 class Gateway:
