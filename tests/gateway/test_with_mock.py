@@ -171,3 +171,18 @@ async def test_model_by_id_and_count_tokens(mock_gw: tuple[Any, Harness]) -> Non
     assert got.input_tokens == expected.input_tokens > 0
     first, second = await gw.wait_events(2)
     assert first.endpoint == "/v1/models/mock-reasoning" and second.endpoint == "/v1/messages/count_tokens"
+
+
+async def test_anthropic_in_stream_error_event(mock_gw: tuple[Any, Harness]) -> None:
+    _, gw = mock_gw
+    client = an(gw.url).with_options(default_headers={"x-mock-stream-error-after": "3"})
+    async with client:
+        with pytest.raises(anthropic.APIStatusError) as info:
+            async with client.messages.stream(
+                model="mock", max_tokens=100, messages=[{"role": "user", "content": "Tell me a story."}]
+            ) as stream:
+                async for _ in stream:
+                    pass
+    assert "overloaded" in str(info.value.body) or "Overloaded" in str(info.value)
+    (event,) = await gw.wait_events(1)
+    assert event.status == 200 and event.error_type == "overloaded_error"  # headers said 200

@@ -471,12 +471,12 @@ class Gateway:
                     _observe(observe, summary, data)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             self.metrics.upstream_errors.labels(event.upstream, "timeout").inc()
-            event.status, event.error_type = 504, "upstream_timeout"
+            event.error_type = "upstream_timeout"  # status stays what the client got
             if not done:
                 await resp.write(sse_error_frame(ctx.flavor, 504, "Upstream timed out mid-stream."))
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
             self.metrics.upstream_errors.labels(event.upstream, "protocol").inc()
-            event.status, event.error_type = 502, "upstream_error"
+            event.error_type = "upstream_error"
             if not done:
                 message = f"Upstream failed mid-stream: {type(exc).__name__}."
                 await resp.write(sse_error_frame(ctx.flavor, 502, message))
@@ -485,7 +485,7 @@ class Gateway:
         except Exception:
             # Headers are out, so no new response: end the stream with an error frame.
             log.exception("stream failed for %s", event.request_id)
-            event.status, event.error_type = 500, "gateway_error"
+            event.error_type = "gateway_error"
             if not done:
                 message = f"Internal gateway error (request {event.request_id})."
                 await resp.write(sse_error_frame(ctx.flavor, 500, message))
