@@ -305,7 +305,7 @@ class EventBuilder:
             return self._encode_unique(values, lambda i: b"null" if i < 0 else orjson.dumps(self.strings[i]))
         if kind == "hash":
             return self._encode_unique(
-                values, lambda i: b"null" if i < 0 else b'"%s"' % self._hash(i).encode()
+                values, lambda i: b"null" if i < 0 else b'"%s"' % str(self._hash(i)).encode()
             )
         if kind == "api":
             return [_API_JSON[a] for a in values.tolist()]
@@ -327,7 +327,7 @@ class EventBuilder:
     def _encode_unique(values: np.ndarray, encode: Any) -> list[bytes]:
         uniq, inv = np.unique(values, return_inverse=True)
         encoded = np.array([encode(i) for i in uniq.tolist()], dtype=object)
-        return encoded[inv].tolist()  # type: ignore[no-any-return]
+        return encoded[inv].tolist()
 
     def _hash(self, i: int) -> str | None:
         if i < 0:
