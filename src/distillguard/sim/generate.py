@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 import numpy as np
 
+from distillguard.events.io import write_accounts_jsonl, write_orgs_jsonl
 from distillguard.events.schema import AccountInfo, OrgInfo, RequestEvent
 from distillguard.sim.batch import EventBuilder, concat, request_ids
 from distillguard.sim.context import SimContext
@@ -160,22 +161,10 @@ def write_outputs(
         _write_parquet(sim, paths["events"], on_chunk)
     else:
         raise ValueError(f"unknown format {fmt!r}; use jsonl or parquet")
-    enc = msgspec.json.Encoder()
-    paths["accounts"].write_bytes(enc.encode_lines(sim.accounts))
-    paths["orgs"].write_bytes(enc.encode_lines(sim.orgs))
-    paths["truth"].write_bytes(enc.encode(sim.truth))
+    write_accounts_jsonl(paths["accounts"], sim.accounts)
+    write_orgs_jsonl(paths["orgs"], sim.orgs)
+    paths["truth"].write_bytes(msgspec.json.encode(sim.truth))
     return paths
-
-
-def _chunks(sim: Simulation, size: int = 65536) -> Iterator[list[RequestEvent]]:
-    buf: list[RequestEvent] = []
-    for ev in sim.iter_events(size):
-        buf.append(ev)
-        if len(buf) >= size:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
 
 
 def _write_jsonl(sim: Simulation, path: Path, on_chunk: Callable[[int], None] | None) -> None:
@@ -187,40 +176,14 @@ def _write_jsonl(sim: Simulation, path: Path, on_chunk: Callable[[int], None] | 
 
 
 def _write_parquet(sim: Simulation, path: Path, on_chunk: Callable[[int], None] | None) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from distillguard.events.io import write_events_parquet
 
-    schema = event_arrow_schema()
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for chunk in _chunks(sim):
-            rows = msgspec.to_builtins(chunk)
-            table = pa.Table.from_pylist(rows, schema=schema)
-            writer.write_table(table)
-            if on_chunk:
-                on_chunk(len(chunk))
+    def counted() -> Iterator[RequestEvent]:
+        for i, event in enumerate(sim.iter_events(), 1):
+            yield event
+            if on_chunk and i % 65536 == 0:
+                on_chunk(65536)
+        if on_chunk:
+            on_chunk(sim.n_events % 65536)
 
-
-def event_arrow_schema() -> Any:
-    """Arrow schema derived from `RequestEvent`'s annotations (column order = EVENT_FIELDS)."""
-    import pyarrow as pa
-
-    info = msgspec.inspect.type_info(RequestEvent)
-    fields = []
-    for f in info.fields:  # type: ignore[attr-defined]
-        t = f.type
-        if isinstance(t, msgspec.inspect.UnionType):
-            t = next(x for x in t.types if not isinstance(x, msgspec.inspect.NoneType))
-        if isinstance(t, msgspec.inspect.ListType):
-            inner = pa.int64() if isinstance(t.item_type, msgspec.inspect.IntType) else pa.string()
-            fields.append(pa.field(f.name, pa.list_(inner)))
-            continue
-        arrow_types: dict[type, Any] = {
-            msgspec.inspect.StrType: pa.string(),
-            msgspec.inspect.FloatType: pa.float64(),
-            msgspec.inspect.IntType: pa.int64(),
-            msgspec.inspect.BoolType: pa.bool_(),
-            msgspec.inspect.LiteralType: pa.string(),
-        }
-        arrow = arrow_types.get(type(t), pa.string())
-        fields.append(pa.field(f.name, arrow))
-    return pa.schema(fields)
+    write_events_parquet(path, counted())
