@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -11,11 +12,18 @@ from distillguard.sim.scenario import scenario_from_dict
 from distillguard.sim.through import anthropic_request, openai_request, send_through
 
 SPEC = {
-    "name": "through", "days": 0.2, "start": "2026-03-02T15:00:00Z",
+    "name": "through",
+    "days": 0.2,
+    "start": "2026-03-02T15:00:00Z",
     "legit": [
         {"persona": "chat_user", "count": 20, "sessions_per_day": 4},
-        {"persona": "coding_agent", "count": 4, "anthropic_share": 1.0, "thinking_share": 1.0,
-         "countries": ["US"]},
+        {
+            "persona": "coding_agent",
+            "count": 4,
+            "anthropic_share": 1.0,
+            "thinking_share": 1.0,
+            "countries": ["US"],
+        },
     ],
     "attacks": [{"attack": "logprob_extraction", "name": "probe", "accounts": 2, "requests_per_day": 600}],
 }
@@ -34,7 +42,7 @@ def test_request_rebuilding_matches_event_shape(sim: Simulation) -> None:
             assert n_msgs == ev.n_messages
             assert args["messages"][-1]["role"] == "user"
             roles = [m["role"] for m in args["messages"]]
-            assert all(a != b for a, b in zip(roles, roles[1:], strict=False))  # alternation
+            assert all(a != b for a, b in itertools.pairwise(roles))  # alternation
             if ev.thinking_budget:
                 assert args["max_tokens"] > ev.thinking_budget
         else:
@@ -64,8 +72,13 @@ def test_send_through_mock_upstream(sim: Simulation) -> None:
     assert sum(paths.values()) == report.sent
     agent = [r["body"] for r in received if r["path"] == "/v1/messages" and r["body"].get("tools")]
     assert agent and any(b.get("thinking") for b in agent)
-    auth = {r["headers"].get("Authorization") or r["headers"].get("authorization") or
-            r["headers"].get("X-Api-Key") or r["headers"].get("x-api-key") for r in received}
+    auth = {
+        r["headers"].get("Authorization")
+        or r["headers"].get("authorization")
+        or r["headers"].get("X-Api-Key")
+        or r["headers"].get("x-api-key")
+        for r in received
+    }
     assert all(a and "sk-test-" in a for a in auth)
     probes = [r["body"] for r in received if r["body"].get("logit_bias")]
     assert probes and all(b.get("max_tokens") == 1 for b in probes)
