@@ -80,12 +80,14 @@ class Simulation:
             for rid, c in zip(self._ids[attack_pos].tolist(), camp[attack_pos].tolist(), strict=True)
         }
         accounts = self.world.accounts
+        # One API key per account; the gateway would record its key id.
+        self.key_ids = {a.account_id: "key_" + stable_hash(self.seed, a.account_id) for a in accounts}
         self._builder = EventBuilder(
             self._cols,
             self.ctx.strings,
             [a.account_id for a in accounts],
             [a.org_id for a in accounts],
-            ["key_" + stable_hash(self.seed, a.account_id) for a in accounts],
+            [self.key_ids[a.account_id] for a in accounts],
             self._ids,
         )
 
