@@ -99,7 +99,8 @@ def test_students_share_campus_infrastructure(mini: SimResult, groups: dict) -> 
     domains = Counter(a.email_domain for a in accts)
     assert len(domains) == 3 and min(domains.values()) >= 25  # three universities
     created = np.array([a.created_at for a in accts])
-    assert np.ptp(created) < 30 * 86400  # semester-start signups
+    early = created < created.min() + 15 * 86400
+    assert early.mean() > 0.8  # most signed up at semester start (a few enrol late)
     ev = groups["student"]
     accounts_per_ip = defaultdict(set)
     for e in ev:
@@ -123,4 +124,11 @@ def test_legit_accounts_have_distinct_cards(mini: SimResult) -> None:
     legit = [a for a in mini.accounts if not mini.truth.accounts[a.account_id].is_attack]
     personal = [a for a in legit if mini.truth.accounts[a.account_id].persona != "coding_agent"]
     assert len({a.payment_fingerprint for a in personal}) == len(personal)
-    assert all(a.created_at < mini.events[0].ts_start for a in legit)
+    start = mini.events[0].ts_start
+    new = [a for a in legit if a.created_at > start]
+    assert 0 < len(new) < 0.15 * len(legit)  # some legitimate users sign up during the run
+
+
+def test_no_account_sends_before_it_exists(mini: SimResult) -> None:
+    created = {a.account_id: a.created_at for a in mini.accounts}
+    assert all(e.ts_start >= created[e.account_id] for e in mini.events)

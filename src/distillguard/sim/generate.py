@@ -70,6 +70,10 @@ class Simulation:
                 batches.extend(gen(self.ctx, entry, knobs_for(section, entry)))
         cols = concat(batches)
         inside = (cols["ts"] >= self.scenario.start_ts) & (cols["ts"] < self.scenario.end_ts)
+        # No account sends before it exists (accounts that sign up during the run).
+        created = np.array([a.created_at for a in self.world.accounts], dtype=np.float64)
+        if len(created):
+            inside &= cols["ts"] >= created[cols["account"]]
         self._cols = {k: v[inside] for k, v in cols.items()}
         self._order = np.argsort(self._cols["ts"], kind="stable")
         self._ids = request_ids(int(stable_hash(self.seed, self.scenario.name, n=8), 16), len(self._order))
