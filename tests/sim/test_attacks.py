@@ -209,3 +209,29 @@ def _contains_real(text: str, by_head: dict[str, str]) -> bool:
         if q is not None and q in text:
             return True
     return False
+
+
+def test_adaptive_harvest_text_has_no_common_phrase(groups: dict) -> None:
+    """No fixed string finds a paraphrasing multilingual campaign: every 16-character
+    shingle occurs in under 10% of its prompts."""
+    prompts = [e.prompt_text or "" for e in groups["low_and_slow"]]
+    df: Counter[str] = Counter()
+    for p in prompts:
+        df.update({p[i : i + 16] for i in range(max(1, len(p) - 15))})
+    assert df.most_common(1)[0][1] < 0.10 * len(prompts)
+    # ...while a naive single-template harvester (paraphrase off) repeats its wording.
+    naive = scenario_from_dict(
+        {
+            "name": "naive",
+            "days": 0.5,
+            "legit": [],
+            "attacks": [
+                {"attack": "bulk_harvest", "name": "naive", "requests_per_day": 2000, "paraphrase": False}
+            ],
+        }
+    )
+    naive_prompts = [e.prompt_text or "" for e in generate(naive, seed=1).events]
+    df2: Counter[str] = Counter()
+    for p in naive_prompts:
+        df2.update({p[i : i + 16] for i in range(max(1, len(p) - 15))})
+    assert df2.most_common(1)[0][1] > 0.9 * len(naive_prompts)
