@@ -26,6 +26,18 @@ def _ints(text: str, what: str) -> list[int]:
     return values
 
 
+def _one_line(report: ScoreReport) -> str:
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{value:.0%}"
+
+    return (
+        f"{report.scenario}@{report.seed} · {report.detector}: campaign recall "
+        f"{pct(report.campaigns.recall)}, account recall {pct(report.accounts.recall)}, "
+        f"FPR {pct(report.accounts.false_positive_rate)}, harvest not stopped "
+        f"{pct(report.campaigns.not_stopped_share)} ({report.replay.events:,} events)"
+    )
+
+
 @bench_app.command("detect")
 def detect(
     target: str = typer.Argument(
@@ -53,7 +65,7 @@ def detect(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from distillguard.detect.api import Tier
-    from distillguard.sim.report import write_outputs
+    from distillguard.sim.report import run_file_name, write_outputs
     from distillguard.sim.scoring.bench import BenchHooks, run_bench
     from distillguard.sim.scoring.datasets import DatasetError, parse_seeds, resolve
     from distillguard.sim.scoring.registry import DETECTORS
@@ -96,6 +108,12 @@ def detect(
 
             def run_finished(self, report: ScoreReport | None) -> None:
                 progress.advance(overall)
+                if report is not None:
+                    # one line per run, so a log (no TTY) shows progress and partial results
+                    progress.console.print(_one_line(report))
+                    run_path = out / "runs" / run_file_name(report)
+                    run_path.parent.mkdir(parents=True, exist_ok=True)
+                    run_path.write_bytes(report.to_json())
 
             def run_skipped(self, label: str, detector: str, why: str) -> None:
                 progress.advance(overall)

@@ -67,6 +67,10 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
+def run_file_name(report: ScoreReport) -> str:
+    return f"{_safe(report.scenario)}__seed{report.seed}__{_safe(report.detector)}.json"
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -306,8 +310,7 @@ def write_outputs(
     runs_dir.mkdir(exist_ok=True)
     summary = summarize(result.reports)
     for report in result.reports:
-        name = f"{_safe(report.scenario)}__seed{report.seed}__{_safe(report.detector)}.json"
-        (runs_dir / name).write_bytes(report.to_json())
+        (runs_dir / run_file_name(report)).write_bytes(report.to_json())
     document = {
         "schema": BENCH_SCHEMA,
         "meta": meta or {},
