@@ -110,7 +110,7 @@ def detect(
                 progress.advance(overall)
                 if report is not None:
                     # one line per run, so a log (no TTY) shows progress and partial results
-                    progress.console.print(_one_line(report))
+                    progress.console.print(_one_line(report), soft_wrap=True)
                     run_path = out / "runs" / run_file_name(report)
                     run_path.parent.mkdir(parents=True, exist_ok=True)
                     run_path.write_bytes(report.to_json())
