@@ -216,7 +216,14 @@ class RemoteSummarizer:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return None
-        return loop.create_task(self.summarize(reasoning))
+        task = loop.create_task(self.summarize(reasoning))
+        task.add_done_callback(_consume_error)  # an abandoned stream must not log "never retrieved"
+        return task
+
+
+def _consume_error(task: asyncio.Task[str]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class _Summary:
