@@ -1,0 +1,396 @@
+"""DistillGuardDetector: account behaviour + campaign linking + scoring, online.
+
+`observe` is cheap and incremental (fold the event into the account's fixed-size state;
+add any new profile tokens to the linking index). `assess(now)` does the heavier work:
+re-score the pairs that changed, find communities, score each community on its combined
+traffic and each account on its own, and return flags with reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from distillguard.detect.accounts import (
+    AccountState,
+    WindowConfig,
+    lsh_band_keys,
+    observe_event,
+)
+from distillguard.detect.api import Assessment, Flag, Reason, Tier
+from distillguard.detect.linking import (
+    CONTENT_TYPES,
+    REPLACEMENT,
+    SKEL,
+    TOPIC,
+    TYPE_NAMES,
+    CampaignLinker,
+    LinkConfig,
+    token,
+)
+from distillguard.detect.scoring import (
+    GroupStats,
+    ScoringConfig,
+    features,
+    logit_terms,
+    reasons_for,
+    risk_of,
+)
+from distillguard.events.schema import AccountInfo, RequestEvent
+
+Enricher = Callable[[RequestEvent], Any]
+
+
+def _load_enricher() -> Enricher | None:
+    try:
+        from distillguard.fingerprint import enrich  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return enrich  # type: ignore[no-any-return]
+
+
+@dataclass(slots=True)
+class DetectorConfig:
+    """All knobs of the engine; loadable from the JSON/TOML file `calibrate` writes."""
+
+    window: WindowConfig = field(default_factory=WindowConfig)
+    link: LinkConfig = field(default_factory=LinkConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    full_relink_every_s: float = 6 * 3600.0
+    forget_after_s: float = 14 * 86400.0  # drop accounts idle this long (bounded memory)
+    replacement_bucket_s: float = 600.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["link"]["weights"] = {TYPE_NAMES[k]: v for k, v in self.link.weights.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DetectorConfig:
+        cfg = cls()
+        for section, obj in (("window", cfg.window), ("link", cfg.link), ("scoring", cfg.scoring)):
+            for key, value in (data.get(section) or {}).items():
+                if key == "weights" and section == "link":
+                    by_name = {v: k for k, v in TYPE_NAMES.items()}
+                    for name, w in value.items():
+                        cfg.link.weights[by_name[name]] = float(w)
+                elif isinstance(getattr(obj, key, None), dict):
+                    getattr(obj, key).update(value)
+                elif key in {f.name for f in fields(obj)}:
+                    setattr(obj, key, value)
+                else:
+                    raise ValueError(f"unknown setting {section}.{key}")
+        for key in ("full_relink_every_s", "forget_after_s", "replacement_bucket_s"):
+            if key in data:
+                setattr(cfg, key, float(data[key]))
+        return cfg
+
+    @classmethod
+    def load(cls, path: str | Path) -> DetectorConfig:
+        path = Path(path)
+        text = path.read_text()
+        if path.suffix == ".toml":
+            import tomllib
+
+            return cls.from_dict(tomllib.loads(text))
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+
+class DistillGuardDetector:
+    """The Detector (see detect/api.py) that DistillBench, `hunt` and the gateway run."""
+
+    name = "distillguard"
+
+    def __init__(self, config: DetectorConfig | None = None, *, enrich: bool = True) -> None:
+        self.config = config or DetectorConfig()
+        self.accounts: dict[str, AccountState] = {}
+        self.linker = CampaignLinker(self.config.link)
+        self._enrich = _load_enricher() if enrich else None
+        self._dirty_accounts: set[str] = set()
+        self._account_flags: dict[str, Flag] = {}
+        self._campaign_flags: dict[str, Flag] = {}
+        self._campaign_of: dict[str, str] = {}
+        self._campaign_seq = 0
+        self._last_full_relink = -math.inf
+        self._last_bucket: dict[str, int] = {}
+        self._by_last_bucket: dict[int, set[str]] = {}
+        self._new_accounts: list[str] = []
+        self.events_seen = 0
+        # highest risk each account ever had (own or inherited from its campaign), for calibrate
+        self.max_risk: dict[str, float] = {}
+
+    # ---- input ----------------------------------------------------------------------
+    def _state(self, account_id: str) -> AccountState:
+        state = self.accounts.get(account_id)
+        if state is None:
+            state = self.accounts[account_id] = AccountState(account_id, self.config.window)
+        return state
+
+    def observe_account(self, info: AccountInfo) -> None:
+        state = self._state(info.account_id)
+        state.info = info
+        state.created_at = info.created_at or None
+        if info.org_id:
+            state.org_id = info.org_id
+            self.linker.set_org(info.account_id, info.org_id)
+        self.linker.add_tokens(info.account_id, self.linker.info_tokens(state))
+
+    def observe(self, event: RequestEvent) -> None:
+        if self._enrich is not None and event.skeleton_hash is None and event.prompt_text:
+            self._enrich(event)
+        self.events_seen += 1
+        account_id = event.account_id
+        state = self._state(account_id)
+        if state.n == 0:
+            self._new_accounts.append(account_id)
+            if event.org_id and not state.org_id:
+                self.linker.set_org(account_id, event.org_id)
+        version = state.version
+        cfg = self.config.window
+        bands = lsh_band_keys(event.minhash, cfg.lsh_bands, cfg.lsh_rows) if event.minhash else []
+        new_skeletons, new_topics = observe_event(state, event, cfg, bands)
+        if state.version != version:
+            toks = [token(SKEL, v) for v in new_skeletons]
+            toks.extend(token(TOPIC, v) for v in new_topics)
+            toks.extend(self.linker.meta_tokens(state))
+            self.linker.add_tokens(account_id, toks)
+        self._dirty_accounts.add(account_id)
+        bucket = int(state.last_seen // self.config.replacement_bucket_s)
+        old = self._last_bucket.get(account_id)
+        if old != bucket:
+            if old is not None:
+                members = self._by_last_bucket.get(old)
+                if members is not None:
+                    members.discard(account_id)
+                    if not members:
+                        del self._by_last_bucket[old]
+            self._by_last_bucket.setdefault(bucket, set()).add(account_id)
+            self._last_bucket[account_id] = bucket
+
+    # ---- replacement after ban ------------------------------------------------------
+    def _find_replacements(self, now: float) -> None:
+        link = self.config.link
+        keep: list[str] = []
+        size = self.config.replacement_bucket_s
+        for new_id in self._new_accounts:
+            new = self.accounts[new_id]
+            if new.first_seen > now - link.replacement_quiet_s:
+                keep.append(new_id)
+                continue
+            lo = int((new.first_seen - link.replacement_gap_s) // size)
+            hi = int((new.first_seen + 60) // size)
+            for bucket in range(lo, hi + 1):
+                for old_id in self._by_last_bucket.get(bucket, ()):
+                    old = self.accounts[old_id]
+                    if old_id == new_id or old.first_seen >= new.first_seen:
+                        continue
+                    gap = new.first_seen - old.last_seen
+                    if not (-60 <= gap <= link.replacement_gap_s):
+                        continue
+                    key = (old_id, new_id) if old_id < new_id else (new_id, old_id)
+                    if key in self.linker.pairs:
+                        self.linker.note_replacement(old_id, new_id, gap)
+        self._new_accounts = keep
+
+    # ---- judgement ------------------------------------------------------------------
+    def assess(self, now: float) -> Assessment:
+        self._find_replacements(now)
+        full = now - self._last_full_relink >= self.config.full_relink_every_s
+        if full:
+            self._last_full_relink = now
+        self.linker.relink(full=full)
+        self._score_campaigns(now)
+        self._score_accounts(now)
+        accounts = {a: f for a, f in self._account_flags.items() if f.tier >= Tier.WATCH}
+        campaigns = {c: f for c, f in self._campaign_flags.items() if f.tier >= Tier.WATCH}
+        return Assessment(at=now, accounts=accounts, campaigns=campaigns)
+
+    def _campaign_id(self, members: list[str], taken: set[str]) -> str:
+        votes = Counter(self._campaign_of[m] for m in members if m in self._campaign_of)
+        for cid, _ in votes.most_common():
+            if cid not in taken:
+                return cid
+        self._campaign_seq += 1
+        return f"camp-{self._campaign_seq:05d}"
+
+    def _score_campaigns(self, now: float) -> None:
+        comps = self.linker.components()
+        root_of: dict[str, int] = {}
+        for i, comp in enumerate(comps):
+            for m in comp:
+                root_of[m] = i
+        strong_sum = [0.0] * len(comps)
+        weak_sum = [0.0] * len(comps)
+        edge_n = [0] * len(comps)
+        for (a, _b), (_s, strong, weak) in self.linker.edges.items():
+            i = root_of[a]
+            strong_sum[i] += strong
+            weak_sum[i] += weak
+            edge_n[i] += 1
+        taken: set[str] = set()
+        new_flags: dict[str, Flag] = {}
+        new_campaign_of: dict[str, str] = {}
+        scoring = self.config.scoring
+        for i, comp in enumerate(comps):
+            members = [self.accounts[m] for m in comp if m in self.accounts]
+            g = GroupStats.of(members, self.config.window.topic_k)
+            if g.n == 0:
+                continue
+            x = features(g, strong_sum[i] / max(1, edge_n[i]), weak_sum[i] / max(1, edge_n[i]))
+            terms = logit_terms(x, scoring)
+            risk = risk_of(terms, scoring)
+            tier = scoring.tier_of(risk, g.n)
+            cid = self._campaign_id(comp, taken)
+            taken.add(cid)
+            for m in comp:
+                new_campaign_of[m] = cid
+            previous = self._campaign_flags.get(cid)
+            first = previous.first_flagged if previous else None
+            if first is None and tier >= Tier.SUSPECT:
+                first = now
+            new_flags[cid] = Flag(
+                kind="campaign",
+                subject_id=cid,
+                risk=round(risk, 4),
+                tier=tier,
+                reasons=reasons_for(g, x, terms, self._link_reasons(comp, g)),
+                accounts=[m.account_id for m in members],
+                first_flagged=first,
+                requests=g.n,
+                output_tokens=g.output_tokens,
+            )
+        self._campaign_flags = new_flags
+        self._campaign_of = new_campaign_of
+
+    def _link_reasons(self, comp: list[str], g: GroupStats) -> list[Reason]:
+        summary = self.linker.shared_summary(comp)
+        out: list[Reason] = []
+        for kind, (pairs, spec) in sorted(summary.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:3]:
+            name = TYPE_NAMES[kind]
+            what = "prompt templates" if kind in CONTENT_TYPES else name.replace("_", " ")
+            evidence: list[str] = []
+            if kind in CONTENT_TYPES:
+                for m in g.members[:3]:
+                    evidence.extend(m.evidence.get("skeleton", ())[:1])
+            out.append(
+                Reason(
+                    code=name,
+                    weight=0.0,
+                    detail=(
+                        f"{pairs} linked account pairs among {len(comp)} accounts share {what} "
+                        f"(mean specificity {spec:.2f})."
+                    ),
+                    evidence=evidence,
+                )
+            )
+        n_repl = self.linker.replacement_count(comp)
+        if n_repl:
+            out.append(
+                Reason(
+                    code=REPLACEMENT,
+                    weight=0.0,
+                    detail=f"{n_repl} times a fresh account took over right after a linked one went quiet.",
+                )
+            )
+        return out
+
+    def _score_accounts(self, now: float) -> None:
+        scoring = self.config.scoring
+        dirty = self._dirty_accounts
+        self._dirty_accounts = set()
+        for account_id in dirty:
+            state = self.accounts[account_id]
+            g = GroupStats.of([state], self.config.window.topic_k)
+            x = features(g)
+            terms = logit_terms(x, scoring)
+            risk = risk_of(terms, scoring)
+            tier = scoring.tier_of(risk, g.n)
+            if g.n >= scoring.min_requests and risk > self.max_risk.get(account_id, 0.0):
+                self.max_risk[account_id] = risk
+            previous = self._account_flags.get(account_id)
+            if tier < Tier.WATCH and previous is None:
+                continue
+            first = previous.first_flagged if previous else None
+            if first is None and tier >= Tier.SUSPECT:
+                first = now
+            self._account_flags[account_id] = Flag(
+                kind="account",
+                subject_id=account_id,
+                risk=round(risk, 4),
+                tier=tier,
+                reasons=reasons_for(g, x, terms, []),
+                first_flagged=first,
+                requests=g.n,
+                output_tokens=g.output_tokens,
+            )
+        # campaign members inherit the campaign's tier (and id)
+        for cid, cflag in self._campaign_flags.items():
+            if cflag.requests >= scoring.min_requests:
+                for m in cflag.accounts:
+                    if cflag.risk > self.max_risk.get(m, 0.0):
+                        self.max_risk[m] = cflag.risk
+            if cflag.tier < Tier.WATCH:
+                continue
+            for m in cflag.accounts:
+                own = self._account_flags.get(m)
+                if own is None or own.tier <= cflag.tier:
+                    state = self.accounts[m]
+                    self._account_flags[m] = Flag(
+                        kind="account",
+                        subject_id=m,
+                        risk=max(cflag.risk, own.risk if own else 0.0),
+                        tier=cflag.tier,
+                        reasons=cflag.reasons if own is None else (cflag.reasons + own.reasons)[:5],
+                        campaign_id=cid,
+                        first_flagged=(
+                            own.first_flagged if own and own.first_flagged else cflag.first_flagged
+                        ),
+                        requests=state.n,
+                        output_tokens=state.output_tokens,
+                    )
+                else:
+                    own.campaign_id = cid
+
+    # ---- introspection --------------------------------------------------------------
+    def memory_bytes_per_account(self) -> float:
+        """Approximate bytes held per tracked account (state + linking profile)."""
+        if not self.accounts:
+            return 0.0
+        sample = list(self.accounts.values())[: min(200, len(self.accounts))]
+        total = 0
+        for s in sample:
+            total += sys.getsizeof(s)
+            for attr in AccountState.__slots__:
+                value = getattr(s, attr)
+                total += _deep_size(value)
+        per = total / len(sample)
+        # the shared structures (token index, pairs) divided over accounts
+        index = self.linker.index
+        shared = sys.getsizeof(index) + sum(
+            32 + (sys.getsizeof(v) if isinstance(v, list) else 0) for v in index.values()
+        )
+        shared += sys.getsizeof(self.linker.pairs) + sum(
+            sys.getsizeof(v) + 64 + 32 * len(v) for v in self.linker.pairs.values()
+        )
+        return per + shared / len(self.accounts)
+
+
+def _deep_size(value: object) -> int:
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(_deep_size(k) + _deep_size(v) for k, v in value.items())
+    elif isinstance(value, (list, set, tuple, frozenset)):
+        size += sum(sys.getsizeof(v) for v in value)
+    elif hasattr(value, "__slots__") and not isinstance(value, (str, int, float)):
+        for attr in getattr(value, "__slots__", ()):
+            size += _deep_size(getattr(value, attr, None))
+    return size

@@ -1,0 +1,319 @@
+"""Risk in [0, 1] for an account or a campaign, with the reasons behind it.
+
+A subject (one account, or a community of linked accounts taken together) is summarised
+by `GroupStats`: the sums of its members' counters. Features are shares and spreads of
+that combined traffic, so a thousand quiet accounts are judged like one loud one.
+
+Risk is a logistic model over the features *and* their conjunctions: harvest-like style
+alone (a student asking for step-by-step explanations, a batch pipeline) or coordination
+alone (a campus behind one NAT) must not be enough; together, with volume, they are.
+Every term of the logit that pushes risk up becomes a `Reason` with its numbers, so an
+analyst sees why. The coefficients are plain data (`ScoringConfig`), set by hand from
+first principles and adjustable by `calibrate`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from distillguard.detect.accounts import AccountState, merged_distinct
+from distillguard.detect.api import Reason, Tier
+
+DAY = 86400.0
+
+
+@dataclass(slots=True)
+class GroupStats:
+    members: list[AccountState]
+    n: int = 0
+    output_tokens: int = 0
+    n_single_turn: int = 0
+    n_intent: int = 0
+    n_cot: int = 0
+    n_rubric: int = 0
+    n_datagen: int = 0
+    n_logprobs: int = 0
+    n_logit_bias: int = 0
+    n_tools: int = 0
+    n_system: int = 0
+    hours: list[int] = field(default_factory=lambda: [0] * 24)
+    first_seen: float = math.inf
+    last_seen: float = 0.0
+    young: int = 0  # members whose first request came within a day of signup
+    with_signup: int = 0
+    gap_cv_sum: float = 0.0
+    gap_cv_n: int = 0
+    skeleton_distinct: float = 0.0
+    topic_distinct: float = 0.0
+    active_members: int = 0
+
+    @classmethod
+    def of(cls, members: list[AccountState], sketch_k: int) -> GroupStats:
+        g = cls(members=members)
+        for s in members:
+            if s.n:
+                g.active_members += 1
+            g.n += s.n
+            g.output_tokens += s.output_tokens
+            g.n_single_turn += s.n_single_turn
+            g.n_cot += s.n_cot
+            g.n_rubric += s.n_rubric
+            g.n_datagen += s.n_datagen
+            g.n_intent += min(s.n, s.n_cot + s.n_rubric + s.n_datagen)
+            g.n_logprobs += s.n_logprobs
+            g.n_logit_bias += s.n_logit_bias
+            g.n_tools += s.n_tools
+            g.n_system += s.n_system
+            for h, c in enumerate(s.hours):
+                if c:
+                    g.hours[h] += c
+            if s.n:
+                g.first_seen = min(g.first_seen, s.first_seen)
+                g.last_seen = max(g.last_seen, s.last_seen)
+            age = s.age_at_first_request_s()
+            if age is not None:
+                g.with_signup += 1
+                if age < DAY:
+                    g.young += 1
+            if s.gap_n >= 5:
+                g.gap_cv_sum += s.gap_cv()
+                g.gap_cv_n += 1
+        if len(members) == 1:
+            g.skeleton_distinct = members[0].skeletons.distinct()
+            g.topic_distinct = members[0].topics.distinct()
+        else:
+            g.skeleton_distinct = merged_distinct([m.skeletons for m in members], sketch_k)
+            g.topic_distinct = merged_distinct([m.topics for m in members], sketch_k)
+        return g
+
+    def share(self, count: int) -> float:
+        return count / self.n if self.n else 0.0
+
+    def hour_entropy(self) -> float:
+        total = sum(self.hours)
+        if total < 2:
+            return 0.0
+        return -sum((c / total) * math.log(c / total) for c in self.hours if c) / math.log(24)
+
+
+FEATURES = (
+    "intent_share",  # chain-of-thought / rubric / dataset-generation prompts
+    "single_turn",  # share of one-shot prompts (no conversation)
+    "no_system",  # share without a system prompt (products usually send one)
+    "night",  # traffic in the group's quietest 8 hours: ~1/3 round the clock, ~0 for people
+    "young",  # share of members that started right after signup
+    "regularity",  # 1 - CV of inter-arrival gaps
+    "templated",  # skeleton reuse: the same prompt shape again and again
+    "extraction",  # logprobs together with logit_bias (Carlini-style)
+    "volume",  # log10 requests
+    "members",  # log2 active accounts in the campaign
+    "coord_content",  # link strength from shared templates, near-duplicates, payment
+    "coord_infra",  # link strength from IP prefix, user agent, signup metadata only
+)
+
+STYLE = ("intent_share", "single_turn", "night", "no_system", "young", "regularity")
+
+
+@dataclass(slots=True)
+class ScoringConfig:
+    """Risk = sigmoid(logit). The logit is built so that no single family of evidence is
+    enough: `style` (how harvest-like the traffic looks, in [0, 1]) is multiplied by
+    coordination and volume terms."""
+
+    style_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "intent_share": 2.0,
+            "single_turn": 2.0,
+            "night": 1.5,
+            "no_system": 0.5,
+            "young": 1.0,
+            "regularity": 0.5,
+        }
+    )
+    bias: float = -12.0
+    style: float = 8.0  # coef of style
+    style_x_coordination: float = 4.0  # style * campaign evidence
+    volume: float = 1.2  # coef of log10 requests
+    members_x_coordination: float = 0.5  # log2 members * campaign evidence
+    extraction_x_templated: float = 6.0  # logit_bias+logprobs on near-identical prompts
+    extraction: float = 2.0
+    infra_discount: float = 0.5  # infrastructure-only links count this much as content links
+    min_requests: int = 3  # below this a subject is never above WATCH
+    tiers: dict[str, float] = field(
+        default_factory=lambda: {"WATCH": 0.3, "SUSPECT": 0.6, "LIKELY": 0.8, "CONFIRMED": 0.95}
+    )
+
+    def tier_of(self, risk: float, n: int) -> Tier:
+        tier = Tier.NORMAL
+        for name in ("WATCH", "SUSPECT", "LIKELY", "CONFIRMED"):
+            if risk >= self.tiers[name]:
+                tier = Tier[name]
+        if n < self.min_requests and tier > Tier.WATCH:
+            tier = Tier.WATCH
+        return tier
+
+
+def night_share(hours: list[int]) -> float:
+    """Share of traffic in the quietest 8 consecutive hours (circular)."""
+    total = sum(hours)
+    if total == 0:
+        return 0.0
+    window = sum(hours[:8])
+    best = window
+    for start in range(1, 24):
+        window += hours[(start + 7) % 24] - hours[start - 1]
+        best = min(best, window)
+    return best / total
+
+
+def features(g: GroupStats, coord_content: float = 0.0, coord_infra: float = 0.0) -> dict[str, float]:
+    n = max(1, g.n)
+    extraction = min(g.share(g.n_logprobs), g.share(g.n_logit_bias))
+    regular = 1.0 - min(1.0, g.gap_cv_sum / g.gap_cv_n) if g.gap_cv_n else 0.0
+    # a handful of requests cannot show a daily shape: shrink towards "unknown" (0)
+    night = min(1.0, 3.0 * night_share(g.hours)) * min(1.0, g.n / 48.0)
+    return {
+        "intent_share": min(1.0, g.share(g.n_intent) / 0.6),
+        "single_turn": g.share(g.n_single_turn),
+        "no_system": 1.0 - g.share(g.n_system),
+        "night": night,
+        "young": g.young / g.with_signup if g.with_signup else 0.0,
+        "regularity": regular,
+        "templated": max(0.0, 1.0 - g.skeleton_distinct / n) if g.n >= 5 else 0.0,
+        "extraction": extraction,
+        "volume": math.log10(1 + g.n),
+        "members": math.log2(max(1, g.active_members)),
+        "coord_content": coord_content,
+        "coord_infra": coord_infra,
+    }
+
+
+def logit_terms(x: dict[str, float], cfg: ScoringConfig) -> dict[str, float]:
+    """The additive terms of the logit, keyed by the evidence they stand for."""
+    sw = cfg.style_weights
+    style = sum(w * x.get(k, 0.0) for k, w in sw.items()) / (sum(sw.values()) or 1.0)
+    campaign = 1.0 - (1.0 - x["coord_content"]) * (1.0 - cfg.infra_discount * x["coord_infra"])
+    terms: dict[str, float] = {}
+    # style is split over its components so reasons can name them
+    for k, w in sw.items():
+        terms[k] = cfg.style * w * x.get(k, 0.0) / (sum(sw.values()) or 1.0)
+    terms["volume"] = cfg.volume * x["volume"]
+    terms["coordination"] = (
+        cfg.members_x_coordination * x["members"] + cfg.style_x_coordination * style
+    ) * campaign
+    terms["extraction"] = (
+        cfg.extraction * x["extraction"] + cfg.extraction_x_templated * x["extraction"] * (x["templated"])
+    )
+    return terms
+
+
+def risk_of(terms: dict[str, float], cfg: ScoringConfig) -> float:
+    z = cfg.bias + sum(terms.values())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _evidence(g: GroupStats, code: str, limit: int = 3) -> list[str]:
+    out: list[str] = []
+    for m in g.members:
+        out.extend(m.evidence.get(code, ())[: limit - len(out)])
+        if len(out) >= limit:
+            break
+    return out
+
+
+def reasons_for(
+    g: GroupStats,
+    x: dict[str, float],
+    terms: dict[str, float],
+    link_details: list[Reason],
+    limit: int = 5,
+) -> list[Reason]:
+    """Turn the largest positive logit terms into human sentences with numbers."""
+    total = sum(t for t in terms.values() if t > 0) or 1.0
+    per_feature = {name: t for name, t in terms.items() if t > 0 and not name.startswith("_")}
+    out: list[Reason] = []
+    for name, t in sorted(per_feature.items(), key=lambda kv: -kv[1]):
+        if name == "coordination":
+            for r in link_details:
+                r.weight = round(t / total / max(1, len(link_details)), 3)
+            out.extend(link_details)
+            continue
+        reason = _describe(name, g, x, round(t / total, 3))
+        if reason is not None:
+            out.append(reason)
+    return sorted(out, key=lambda r: -r.weight)[:limit]
+
+
+def _describe(name: str, g: GroupStats, x: dict[str, float], weight: float) -> Reason | None:
+    n = g.n
+    who = f"{g.active_members} linked accounts" if len(g.members) > 1 else "the account"
+    if name == "intent_share":
+        parts = []
+        if g.n_cot:
+            parts.append(f"{g.n_cot} ask for step-by-step reasoning")
+        if g.n_rubric:
+            parts.append(f"{g.n_rubric} ask the model to grade")
+        if g.n_datagen:
+            parts.append(f"{g.n_datagen} ask for training data")
+        code = max(("cot", g.n_cot), ("rubric", g.n_rubric), ("datagen", g.n_datagen), key=lambda c: c[1])[0]
+        return Reason(
+            code=f"{code}_share",
+            weight=weight,
+            detail=f"Of {n} requests from {who}, " + ", ".join(parts) + f" ({g.share(g.n_intent):.0%}).",
+            evidence=_evidence(g, code),
+        )
+    if name == "single_turn":
+        return Reason(
+            code="single_turn",
+            weight=weight,
+            detail=f"{g.share(g.n_single_turn):.0%} of {n} requests are one-shot prompts with no conversation.",
+        )
+    if name == "no_system":
+        return Reason(
+            code="no_system_prompt",
+            weight=weight,
+            detail=f"{1 - g.share(g.n_system):.0%} of requests carry no system prompt (no product around them).",
+        )
+    if name == "night":
+        return Reason(
+            code="round_the_clock",
+            weight=weight,
+            detail=f"{night_share(g.hours):.0%} of traffic falls in the quietest 8 hours of the day: no one sleeps.",
+        )
+    if name == "young":
+        return Reason(
+            code="fresh_accounts",
+            weight=weight,
+            detail=f"{g.young} of {g.with_signup} accounts started sending within a day of signup.",
+        )
+    if name == "templated":
+        return Reason(
+            code="skeleton_reuse",
+            weight=weight,
+            detail=f"{n} requests use only about {g.skeleton_distinct:.0f} prompt templates.",
+            evidence=_evidence(g, "skeleton"),
+        )
+    if name == "extraction":
+        return Reason(
+            code="logprob_extraction",
+            weight=weight,
+            detail=(
+                f"{g.n_logit_bias} of {n} requests set logit_bias and {g.n_logprobs} ask for logprobs "
+                "(logit extraction pattern)."
+            ),
+            evidence=_evidence(g, "logit_bias"),
+        )
+    if name == "volume":
+        return Reason(
+            code="volume",
+            weight=weight,
+            detail=f"{n} requests and {g.output_tokens} completion tokens served to {who}.",
+        )
+    if name == "regularity":
+        return Reason(
+            code="regular_timing",
+            weight=weight,
+            detail=f"Requests arrive like clockwork (gap regularity {x['regularity']:.2f}).",
+        )
+    return None
