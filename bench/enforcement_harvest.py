@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from distillguard.accounts.principal import Principal
 from distillguard.detect.api import Tier
-from distillguard.detect.engine import DistillGuardDetector
+from distillguard.detect.engine import DetectorConfig, DistillGuardDetector
 from distillguard.detect.online import tier_entries
 from distillguard.detect.tierstore import MemoryTierStore
 from distillguard.enforce.decide import decision_of
@@ -68,6 +68,7 @@ class RunResult:
     legit_accounts_acted: set[str] = field(default_factory=set)
     refused: int = 0
     seconds: float = 0.0
+    by_tier: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # after-flag tokens by tier
 
 
 def context_of(event: RequestEvent) -> RequestContext:
@@ -97,12 +98,16 @@ def context_of(event: RequestEvent) -> RequestContext:
 
 
 async def replay(
-    sim: Simulation, policy: Policy | None, assess_every: float, reference: RunResult | None
+    sim: Simulation,
+    policy: Policy | None,
+    assess_every: float,
+    reference: RunResult | None,
+    config: DetectorConfig | None = None,
 ) -> RunResult:
     from rich.progress import Progress
 
     clock = SimClock()
-    detector = DistillGuardDetector()
+    detector = DistillGuardDetector(config)
     for info in sim.accounts:
         detector.observe_account(info)
     store = MemoryTierStore()
@@ -165,7 +170,9 @@ async def replay(
                     if any(p.response_transform(ctx) is not None for p in plugins if p.name == "reasoning"):
                         served = premium = max(0, served - event.reasoning_tokens)
                     if decision is not None and decision.acts("fallback"):
-                        premium = 0
+                        fallback = decision.params_for("fallback")
+                        if fallback.get("upstream") or fallback.get("model"):
+                            premium = 0  # served by the fallback model, not the one worth distilling
                     ctx.event.prompt_tokens, ctx.event.completion_tokens = (
                         event.prompt_tokens,
                         event.completion_tokens,
@@ -182,6 +189,7 @@ async def replay(
                 flagged_at = flag_ref.get(campaign)
                 if flagged_at is not None and event.ts_start >= flagged_at:
                     result.after_flag[campaign] += premium
+                    result.by_tier[Tier(ctx.event.tier).name if plugins else "off"] += premium
                     result.after_flag_raw[campaign] += served
             if i % 2000 == 0:
                 progress.update(task, completed=i)
@@ -203,6 +211,7 @@ async def main() -> None:
         "--assess-every", type=float, default=300.0, help="simulated seconds between assessments"
     )
     parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--detector-config", type=Path, default=None, help="calibrated DetectorConfig file")
     args = parser.parse_args()
 
     from rich.console import Console
@@ -226,8 +235,9 @@ async def main() -> None:
     rows = []
     for name in args.scenarios:
         sim = Simulation(name, args.seed, scale=args.scale)
-        off = await replay(sim, None, args.assess_every, None)
-        on = await replay(sim, policy, args.assess_every, off)
+        config = DetectorConfig.load(args.detector_config) if args.detector_config else None
+        off = await replay(sim, None, args.assess_every, None, config)
+        on = await replay(sim, policy, args.assess_every, off, config)
         for campaign in sorted(sim.truth.campaigns):
             flagged = off.first_flag.get(campaign)
             start = sim.scenario.start_ts
@@ -246,7 +256,10 @@ async def main() -> None:
                 legit,
             )
             rows.append((name, campaign, a, b))
-        console.print(f"{name}: replay off {off.seconds:.0f}s, on {on.seconds:.0f}s, refused {on.refused:,}")
+        console.print(
+            f"{name}: replay off {off.seconds:.0f}s, on {on.seconds:.0f}s, refused {on.refused:,}; "
+            f"after-flag harvest with enforcement by the account's tier: {dict(on.by_tier)}"
+        )
     console.print(table)
     if args.plot and rows:
         import matplotlib

@@ -30,7 +30,8 @@ def test_default_policy_loads() -> None:
     policy = load_policy()
     assert policy.version
     assert "verify" in policy.rule_for(Tier.CONFIRMED).actions
-    assert policy.rule_for(Tier.CONFIRMED).params["rate_limit"]["account"]["requests"] == 5
+    assert policy.rule_for(Tier.CONFIRMED).params["rate_limit"]["account"]["requests"] == 10
+    assert policy.rule_for(Tier.LIKELY).params["rate_limit"]["window_s"] == 3600
 
 
 def test_tier_actions_in_canonical_order_and_enforced() -> None:
