@@ -150,7 +150,7 @@ class CampaignView:
 
 @dataclass(slots=True)
 class SearchHit:
-    kind: str  # account | org | key | ip | skeleton | campaign
+    kind: str  # account | org | key | ip | skeleton | payment | campaign
     value: str
     accounts: list[AccountRow]
 
@@ -528,6 +528,11 @@ class ConsoleData:
         by_skeleton = [i for i, x in accounts.items() if q in x.skeletons]
         if by_skeleton:
             hits.append(SearchHit("skeleton", q, rows(by_skeleton)))
+        by_payment = [
+            i for i in accounts if (info := self.account_info(i)) is not None and info.payment_fingerprint == q
+        ]
+        if by_payment:
+            hits.append(SearchHit("payment", q, rows(by_payment)))
         flag = a.campaigns.get(q)
         if flag is not None:
             hits.append(SearchHit("campaign", q, rows(flag.accounts)))
