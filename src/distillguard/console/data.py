@@ -478,7 +478,8 @@ class ConsoleData:
         shared: Counter[tuple[str, str]] = Counter()
         for ind in self.indicators(members, per_kind=200):
             having = [m for m in members if ind.value in self._member_values(m)[ind.kind]]
-            if len(having) > 150:  # a value on every member says nothing about structure
+            # a value on (nearly) every member, or on very many, says nothing about structure
+            if len(having) > 150 or (len(members) > 3 and len(having) >= 0.9 * len(members)):
                 continue
             for i, x in enumerate(having):
                 for y in having[i + 1 :]:

@@ -127,7 +127,12 @@ class LabelStore:
         )
 
     def audit_log(
-        self, *, subject_ids: list[str] | None = None, org_id: str | None = None, limit: int = 200
+        self,
+        *,
+        subject_ids: list[str] | None = None,
+        org_id: str | None = None,
+        exclude_actions: tuple[str, ...] = (),
+        limit: int = 200,
     ) -> list[AuditEntry]:
         """Newest first; `org_id` keeps a scoped viewer to its own org's entries."""
         where, params = [], []
@@ -139,6 +144,9 @@ class LabelStore:
         if org_id is not None:
             where.append("org_id = ?")
             params.append(org_id)
+        if exclude_actions:
+            where.append(f"action NOT IN ({','.join('?' * len(exclude_actions))})")
+            params += exclude_actions
         sql = "SELECT id, at, actor, action, subject_kind, subject_id, org_id, detail FROM console_audit"
         if where:
             sql += " WHERE " + " AND ".join(where)

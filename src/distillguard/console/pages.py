@@ -72,7 +72,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
         return {"o": o, "traffic_svg": traffic, "flags_svg": flags}
 
     ctx = await _off_loop(console, build)
-    ctx["audit"] = console.labels.audit_log(org_id=scope, limit=10)
+    ctx["audit"] = console.labels.audit_log(org_id=scope, exclude_actions=("login",), limit=10)
     return console.render("overview.html", request, active="overview", **ctx)
 
 

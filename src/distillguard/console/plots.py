@@ -19,8 +19,8 @@ def line_chart(
     ylabel: str = "",
     marker_at: float | None = None,
     marker_label: str = "",
-    width: float = 8.0,
-    height: float = 2.4,
+    width: float = 11.0,
+    height: float = 2.6,
 ) -> str:
     """An SVG string: one line per (label, series, color) over hourly buckets."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
