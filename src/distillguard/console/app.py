@@ -85,6 +85,8 @@ class Console:
         context.setdefault("user", session.user if session else None)
         context.setdefault("csrf", session.csrf if session else "")
         context.setdefault("path", request.path)
+        for name_ in ("active", "message", "query"):
+            context.setdefault(name_, "")
         html = self.templates.get_template(name).render(**context)
         return web.Response(text=html, content_type="text/html", status=status)
 
