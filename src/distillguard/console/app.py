@@ -72,6 +72,7 @@ class Console:
         self.prefix = prefix.rstrip("/")
         self.secure_cookies = secure_cookies
         self.failures: dict[str, list[float]] = {}
+        self.page_cache: dict[tuple[Any, ...], dict[str, Any]] = {}  # the overview, for one key
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader("distillguard.console", "templates"),
             autoescape=jinja2.select_autoescape(default=True, default_for_string=True),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 from datetime import UTC, datetime
 
-from distillguard.console.data import HOUR, Series
+from distillguard.console.data import Series
+from distillguard.console.index import HOUR
 
 _LOCK = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
 COLORS = {"traffic": "#3b6ea8", "actions": "#c0392b", "flags": "#d68910", "tokens": "#7d3c98"}
@@ -70,4 +72,5 @@ def _strip_prolog(svg: str) -> str:
     """Inline-ready: drop the XML declaration and DOCTYPE, make it scale with its box."""
     start = svg.find("<svg")
     svg = svg[start:] if start >= 0 else svg
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
     return svg.replace("<svg ", '<svg class="plot" role="img" ', 1)
