@@ -210,6 +210,33 @@ def evade(
     console.print(f"wrote {paths['markdown']} and {paths['json']} ({len(sweep.points)} replays)")
 
 
+@bench_app.command("report")
+def report(
+    sources: list[Path] = typer.Argument(..., help="Run JSON files or directories holding runs/*.json."),
+    out: Path = typer.Option(Path("bench-results"), "--out", "-o", help="Output directory."),
+    plots: bool = typer.Option(True, "--plots/--no-plots"),
+) -> None:
+    """Rebuild summary.md, results.json and plots from saved runs (e.g. several `bench detect` outputs)."""
+    from distillguard.sim.report import write_outputs
+    from distillguard.sim.scoring.bench import BenchResult
+    from distillguard.sim.scoring.model import report_from_json
+
+    files: list[Path] = []
+    for source in sources:
+        if source.is_dir():
+            runs = source / "runs" if (source / "runs").is_dir() else source
+            files.extend(sorted(runs.glob("*.json")))
+        elif source.is_file():
+            files.append(source)
+        else:
+            raise typer.BadParameter(f"{source} does not exist")
+    if not files:
+        raise typer.BadParameter("no run files found")
+    reports = [report_from_json(f.read_bytes()) for f in files]
+    paths = write_outputs(BenchResult(reports=reports), out, meta={"rebuilt_from": len(files)}, plots=plots)
+    typer.echo(f"wrote {paths['markdown']} and {paths['json']} ({len(reports)} runs)")
+
+
 @bench_app.command("detectors")
 def list_detectors() -> None:
     """List the detector names `bench detect` knows."""
