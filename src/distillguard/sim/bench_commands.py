@@ -201,6 +201,12 @@ def evade(
             sweep = run_sweep(
                 scenario, names, attack=attack, accounts=ns, rates=rate_values, seed=seed, days=days,
                 legit_scale=legit_scale, cadence_s=cadence, threshold=tier, on_variant=on_variant,
+                on_point=lambda p: progress.console.print(
+                    f"N={p.n_accounts} r={p.per_account_per_day:g}/day · {p.detector}: "
+                    f"{'detected' if p.detected else 'not detected'}, "
+                    f"not stopped {p.not_stopped_per_day:,.0f}/day of {p.harvest_per_day:,.0f}/day",
+                    soft_wrap=True,
+                ),
             )  # fmt: skip
         except DatasetError as exc:
             console.print(f"[red]error:[/red] {exc}")
