@@ -77,6 +77,8 @@ def test_event_fields_filled(mini: SimResult) -> None:
         assert ev.prompt_text and ev.prompt_chars == len(ev.prompt_text)
         assert (ev.system_hash is None) == (ev.system_text is None)
         assert ev.prompt_tokens > 0 and ev.ts_end is not None and ev.ts_end >= ev.ts_start
+        if ev.flavor == "anthropic":
+            assert ev.max_tokens  # required by the Messages API
         if ev.status == 200:
             assert ev.ts_first_byte is not None and ev.finish_reason in ("stop", "length")
         else:
