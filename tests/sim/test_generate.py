@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from distillguard.events.schema import RequestEvent
 from distillguard.sim.generate import SimResult, Simulation, generate
@@ -85,6 +86,7 @@ def test_event_fields_filled(mini: SimResult) -> None:
             assert ev.error_type and ev.completion_tokens == 0
 
 
+@pytest.mark.slow
 def test_deterministic_across_processes() -> None:
     """Nothing depends on Python's per-process hash randomization."""
     import os
