@@ -507,12 +507,21 @@ class _CoalescingStreamResponse(web.StreamResponse):
     _send_headers_immediately = False
 
 
+# JSON strings cannot hold a raw newline, so a line that starts with these is a real frame.
 def _ends_openai_stream(chunk: bytes) -> bool:
-    return chunk.endswith(OPENAI_DONE)
+    n = len(OPENAI_DONE)
+    return chunk.endswith(OPENAI_DONE) and (len(chunk) == n or chunk[-n - 1] == 0x0A)
 
 
 def _ends_anthropic_stream(chunk: bytes) -> bool:
-    return chunk.endswith(b"\n\n") and b"message_stop" in chunk[-80:]
+    if not chunk.endswith(b"\n\n"):
+        return False
+    start = chunk.rfind(b"event: message_stop")
+    return (
+        start >= 0
+        and (start == 0 or chunk[start - 1] == 0x0A)
+        and chunk.find(b"\n\n", start) == len(chunk) - 2
+    )
 
 
 def _observe(observe: Callable[[ResponseSummary, Any], None], summary: ResponseSummary, data: bytes) -> None:
