@@ -24,14 +24,22 @@ from .conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"Debian's chromium is not installed at {CHROMIUM}"),
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason=f"Debian's chromium is not installed at {CHROMIUM}"
+    ),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
 
@@ -56,7 +64,9 @@ class ServerThread:
 
 
 @pytest.fixture(scope="module")
-def served(console_data: ConsoleData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, MemoryOverrideStore]]:
+def served(
+    console_data: ConsoleData, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, MemoryOverrideStore]]:
     state = StateDB(tmp_path_factory.mktemp("browser") / "console.db")
     Auth(state).create_user("ana", PASSWORD, role="analyst")
     overrides = MemoryOverrideStore()
