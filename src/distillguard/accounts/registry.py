@@ -22,6 +22,7 @@ from typing import Any, Literal
 import msgspec
 
 from distillguard.accounts.keys import (
+    CachedKeyResolver,
     KeyRecord,
     generate_key,
     hash_payment,
@@ -418,3 +419,15 @@ def open_registry(target: str | Path | None = None, *, pepper: bytes | None = No
         url, options = split_postgres_url(target)
         return PostgresAccountRegistry(url, schema=options.get("schema", "public"), pepper=pepper)
     return SqliteAccountRegistry(sqlite_path(target), pepper=pepper)
+
+
+def open_key_resolver(settings: Any) -> CachedKeyResolver:
+    """The gateway's key resolver: a started CachedKeyResolver over `settings.database_url`.
+
+    Any failure to open it is a ConfigError (one line for `serve`, not a traceback)."""
+    from distillguard.config import ConfigError
+
+    try:
+        return CachedKeyResolver(open_registry(settings.database_url)).start()
+    except Exception as exc:
+        raise ConfigError(f"cannot open the key registry at {settings.database_url}: {exc}") from exc

@@ -379,7 +379,10 @@ def harvest_campaign(ctx: SimContext, entry: PopulationEntry, k: CampaignKnobs) 
             temperature=np.nan if k.temperature is None else k.temperature,
             max_tokens=k.max_tokens,
             logprobs=k.logprob_extraction,
-            top_logprobs=k.top_logprobs if k.logprob_extraction else -1,
+            # The legacy completions API takes `logprobs` as an int of at most 5.
+            top_logprobs=np.where(api == API_COMPLETIONS, min(k.top_logprobs, 5), k.top_logprobs)
+            if k.logprob_extraction
+            else -1,
             logit_bias=k.logprob_extraction,
             n_tools=np.where(agentic, rng.integers(3, 14, size=n), 0),
             thinking_budget=thinking,

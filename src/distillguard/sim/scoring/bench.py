@@ -36,7 +36,7 @@ class SummaryRow(msgspec.Struct, kw_only=True):
     not_stopped_share: float | None
     median_time_to_detection_s: float | None
     evade_requests_per_day_at_100: float | None
-    events_per_s: float | None
+    events_per_s: float | None  # the detector alone (events / time inside the detector)
 
 
 @dataclass
@@ -128,7 +128,7 @@ def summarize(reports: Sequence[ScoreReport]) -> list[SummaryRow]:
                 not_stopped_share=_mean([r.campaigns.not_stopped_share for r in runs]),
                 median_time_to_detection_s=_mean([r.campaigns.median_time_to_detection_s for r in runs]),
                 evade_requests_per_day_at_100=_mean([_evade_at(r, 100) for r in runs]),
-                events_per_s=_mean([r.replay.events_per_s for r in runs]),
+                events_per_s=_mean([r.replay.detector_events_per_s for r in runs]),
             )
         )
     return rows
