@@ -157,3 +157,17 @@ def test_analyst_session_in_chromium(page, served, console_data: ConsoleData, ca
     # log out: pages need a login again
     page.click("button:has-text('Log out')")
     expect(page.locator("h1")).to_have_text("Analyst console")
+
+
+def test_evidence_report_prints_to_pdf(console_data: ConsoleData, campaign_id: str, tmp_path: Path) -> None:
+    from distillguard.console.evidence import render_pdf, write_evidence
+
+    view = console_data.campaign(campaign_id)
+    assert view is not None
+    paths = write_evidence(view, tmp_path)
+    pdf = tmp_path / "report.pdf"
+    render_pdf(paths["html"], pdf)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and len(data) > 10_000
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(pdf, SHOTS / "evidence-report.pdf")

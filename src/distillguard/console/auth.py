@@ -132,6 +132,16 @@ class Auth:
             )
         return user
 
+    def bootstrap_admin(self, username: str = "admin") -> str:
+        """Create (or reset) an admin with a fresh random password and return the password:
+        for `distillguard demo`, which prints it next to the console URL."""
+        password = secrets.token_urlsafe(12)
+        if self.get_user(username) is None:
+            self.create_user(username, password, role="admin")
+        else:
+            self.set_password(username, password)
+        return password
+
     def set_password(self, username: str, password: str) -> None:
         if len(password) < MIN_PASSWORD:
             raise AuthError(f"password too short (at least {MIN_PASSWORD} characters)")

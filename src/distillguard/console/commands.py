@@ -211,9 +211,12 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="Output directory")] = Path("out/evidence"),
     accounts: AccountsOption = None,
     config: ConfigOption = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print report.pdf (needs /usr/bin/chromium)")
+    ] = False,
 ) -> None:
-    """Write a campaign's evidence: report.md, report.html and stix.json."""
-    from distillguard.console.evidence import write_evidence
+    """Write a campaign's evidence: report.md, report.html and stix.json (and report.pdf)."""
+    from distillguard.console.evidence import render_pdf, write_evidence
 
     data = _load(db, accounts, config)
     for cid in _campaign_ids(data, campaign):
@@ -221,6 +224,12 @@ def report(
         if view is None:
             continue
         paths = write_evidence(view, out, data)
+        if pdf:
+            try:
+                render_pdf(paths["html"], paths["html"].with_suffix(".pdf"))
+                paths["pdf"] = paths["html"].with_suffix(".pdf")
+            except RuntimeError as exc:
+                typer.echo(f"warning: no PDF: {exc}", err=True)
         typer.echo(f"{cid}: " + ", ".join(str(p) for p in paths.values()))
 
 

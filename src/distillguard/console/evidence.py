@@ -215,3 +215,45 @@ def write_evidence(view: CampaignView, out_dir: str | Path, data: Any = None) ->
     paths["html"].write_text(render_html(report))
     paths["stix"].write_text(campaign_bundle(view).serialize(pretty=True) + "\n")
     return paths
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def render_pdf(
+    html_path: str | Path, pdf_path: str | Path, *, chromium: str = CHROMIUM, timeout_s: float = 120
+) -> None:
+    """Print the HTML report to PDF with a local headless Chromium (no other dependency).
+
+    Raises RuntimeError with the reason when Chromium is missing or fails.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    binary = shutil.which(chromium)
+    if binary is None:
+        raise RuntimeError(f"PDF needs a Chromium at {chromium} (Debian: apt-get install chromium)")
+    pdf = Path(pdf_path).resolve()
+    with tempfile.TemporaryDirectory(prefix="dg-chromium-") as profile:
+        cmd = [
+            binary,
+            *CHROMIUM_ARGS,
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            Path(html_path).resolve().as_uri(),
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+    if done.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
+        raise RuntimeError(f"chromium could not print {html_path}: {done.stderr.strip()[-400:]}")
