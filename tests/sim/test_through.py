@@ -56,6 +56,7 @@ def test_request_rebuilding_matches_event_shape(sim: Simulation) -> None:
             assert ("logit_bias" in args) == ev.logit_bias
 
 
+@pytest.mark.slow
 def test_send_through_mock_upstream(sim: Simulation) -> None:
     from distillguard.mock.server import run_mock_in_thread
 
