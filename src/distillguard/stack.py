@@ -188,6 +188,9 @@ def build_stack(
 
     now: Callable[[], float] = clock if clock is not None else time.time
     notes: list[str] = []
+    policy = load_stack_policy(settings) if settings.enforce else None  # fail before opening anything
+    if settings.ratelimit_url and clock is not None:
+        raise ConfigError("a compressed clock needs in-process rate limits (ratelimit_url = '')")
     registry: Any = None
     keys: KeyResolver
     if no_auth:
@@ -231,11 +234,8 @@ def build_stack(
         from distillguard.enforce.ratelimit_memory import MemoryLimiter
         from distillguard.enforce.stack import build_plugins
 
-        policy = load_stack_policy(settings)
         overrides = SQLiteOverrideStore(_default_overrides_db(settings))
         if settings.ratelimit_url:
-            if clock is not None:
-                raise ConfigError("a compressed clock needs in-process rate limits (ratelimit_url = '')")
             limiter = make_limiter(settings.ratelimit_url)
         else:
             limiter = MemoryLimiter(clock=now) if clock is not None else make_limiter(None)

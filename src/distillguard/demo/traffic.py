@@ -70,9 +70,12 @@ class Sender:
             if ev.flavor == "anthropic":
                 headers["x-api-key"] = key
                 args = anthropic_request(ev)
+                # this SDK version has no temperature/top_p keywords: send them as body fields
+                sampling = {k: args.pop(k) for k in ("temperature", "top_p") if k in args}
+                if sampling:
+                    args["extra_body"] = sampling
                 if ev.stream:
-                    # create(stream=True), not messages.stream(): the helper refuses sampling
-                    # parameters (temperature, top_p) in this SDK version
+                    # create(stream=True): messages.stream() would not take extra_body fields
                     events = await self.anthropic.messages.create(**args, stream=True, extra_headers=headers)
                     async for _ in events:
                         pass
