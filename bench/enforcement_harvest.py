@@ -272,8 +272,14 @@ async def main() -> None:
         xs = range(len(rows))
         ax.bar([x - 0.2 for x in xs], [r[2] for r in rows], width=0.4, label="enforcement off")
         ax.bar([x + 0.2 for x in xs], [r[3] for r in rows], width=0.4, label="enforcement on")
+        for x, (_, _, off_tokens, on_tokens) in zip(xs, rows, strict=True):
+            if off_tokens:
+                ax.annotate(
+                    f"{on_tokens / off_tokens:.1%}", (x + 0.2, max(on_tokens, 1)), ha="center", va="bottom"
+                )
         ax.set_xticks(list(xs), labels, fontsize=7)
-        ax.set_ylabel("output tokens harvested after flag")
+        ax.set_yscale("log")
+        ax.set_ylabel("output tokens harvested after flag (log)")
         ax.legend()
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)

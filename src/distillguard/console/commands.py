@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from distillguard.console.data import ConsoleData
 
 DbOption = Annotated[
     str | None,
@@ -15,15 +18,19 @@ DbOption = Annotated[
 StateOption = Annotated[
     str | None,
     typer.Option(
-        "--state", envvar="DG_CONSOLE_STATE",
+        "--state",
+        envvar="DG_CONSOLE_STATE",
         help="Console state SQLite file (admins, sessions, labels, audit). Default: the --db file "
         "when it is SQLite, else ./distillguard-console.db",
     ),
 ]
 AccountsOption = Annotated[
-    str | None, typer.Option("--accounts", help="AccountInfo JSONL (default: accounts.jsonl beside events.jsonl)")
+    str | None,
+    typer.Option("--accounts", help="AccountInfo JSONL (default: accounts.jsonl beside events.jsonl)"),
 ]
-ConfigOption = Annotated[str | None, typer.Option("--config", help="Detector thresholds file from `calibrate`")]
+ConfigOption = Annotated[
+    str | None, typer.Option("--config", help="Detector thresholds file from `calibrate`")
+]
 
 console_app = typer.Typer(help="The analyst web console.", no_args_is_help=False, invoke_without_command=True)
 admin_app = typer.Typer(help="Console users (separate from API keys).", no_args_is_help=True)
@@ -39,7 +46,7 @@ def _state_path(db: str | None, state: str | None) -> str:
     return state or default_state_path(db)
 
 
-def _load(db: str | None, accounts: str | None, config: str | None):  # type: ignore[no-untyped-def]
+def _load(db: str | None, accounts: str | None, config: str | None) -> ConsoleData:
     """Hunt over the log once with a progress display; returns ConsoleData."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -49,7 +56,9 @@ def _load(db: str | None, accounts: str | None, config: str | None):  # type: ig
 
     target = db or default_database()
     err = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
+    ) as progress:
         task = progress.add_task(f"reading {target} and running detection", total=None)
 
         def tick(n: int, _ts: float) -> None:
@@ -76,7 +85,8 @@ def console(
     accounts: AccountsOption = None,
     config: ConfigOption = None,
     overrides: Annotated[
-        str, typer.Option("--overrides", envvar="DG_OVERRIDES_DB", help="Overrides SQLite file the gateway reads")
+        str,
+        typer.Option("--overrides", envvar="DG_OVERRIDES_DB", help="Overrides SQLite file the gateway reads"),
     ] = "distillguard-overrides.sqlite",
     host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Listen port")] = 8090,
@@ -102,7 +112,9 @@ def console(
         )
     data = _load(db, accounts, config)
     app = standalone_app(
-        create_console_app(data, state=state_db, overrides=SQLiteOverrideStore(overrides), secure_cookies=secure_cookies)
+        create_console_app(
+            data, state=state_db, overrides=SQLiteOverrideStore(overrides), secure_cookies=secure_cookies
+        )
     )
     typer.echo(f"distillguard console on http://{host}:{port}/console/ (state: {state_db.path})")
     web.run_app(app, host=host, port=port, print=None, access_log=None)
@@ -165,7 +177,9 @@ def admin_delete(ctx: typer.Context, username: str, state: StateOption = None) -
 @labels_app.command("export")
 def labels_export(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", help="JSONL for `distillguard calibrate --labels`")] = Path("labels.jsonl"),
+    out: Annotated[Path, typer.Option("--out", help="JSONL for `distillguard calibrate --labels`")] = Path(
+        "labels.jsonl"
+    ),
     state: StateOption = None,
 ) -> None:
     """Write analyst labels (confirmed = attack, dismissed = legit) for calibrate."""
@@ -176,7 +190,7 @@ def labels_export(
     typer.echo(f"{n} labels -> {out}")
 
 
-def _campaign_ids(data, campaign: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _campaign_ids(data: ConsoleData, campaign: str) -> list[str]:
     from distillguard.detect.api import Tier
 
     campaigns = data.assessment().campaigns
@@ -190,14 +204,19 @@ def _campaign_ids(data, campaign: str) -> list[str]:  # type: ignore[no-untyped-
 
 
 def report(
-    campaign: Annotated[str, typer.Argument(help="Campaign id (e.g. camp-00001) or 'all' (SUSPECT and above)")],
+    campaign: Annotated[
+        str, typer.Argument(help="Campaign id (e.g. camp-00001) or 'all' (SUSPECT and above)")
+    ],
     db: DbOption = None,
     out: Annotated[Path, typer.Option("--out", help="Output directory")] = Path("out/evidence"),
     accounts: AccountsOption = None,
     config: ConfigOption = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print report.pdf (needs /usr/bin/chromium)")
+    ] = False,
 ) -> None:
-    """Write a campaign's evidence: report.md, report.html and stix.json."""
-    from distillguard.console.evidence import write_evidence
+    """Write a campaign's evidence: report.md, report.html and stix.json (and report.pdf)."""
+    from distillguard.console.evidence import render_pdf, write_evidence
 
     data = _load(db, accounts, config)
     for cid in _campaign_ids(data, campaign):
@@ -205,6 +224,12 @@ def report(
         if view is None:
             continue
         paths = write_evidence(view, out, data)
+        if pdf:
+            try:
+                render_pdf(paths["html"], paths["html"].with_suffix(".pdf"))
+                paths["pdf"] = paths["html"].with_suffix(".pdf")
+            except RuntimeError as exc:
+                typer.echo(f"warning: no PDF: {exc}", err=True)
         typer.echo(f"{cid}: " + ", ".join(str(p) for p in paths.values()))
 
 
@@ -212,9 +237,9 @@ def report(
 def export_stix(
     campaign: Annotated[str, typer.Argument(help="Campaign id or 'all' (SUSPECT and above)")],
     db: DbOption = None,
-    out: Annotated[Path, typer.Option("--out", help="Bundle file (one campaign) or directory ('all')")] = Path(
-        "out/stix"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="Bundle file (one campaign) or directory ('all')")
+    ] = Path("out/stix"),
     accounts: AccountsOption = None,
     config: ConfigOption = None,
 ) -> None:

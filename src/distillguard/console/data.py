@@ -268,7 +268,9 @@ class ConsoleData:
     def overview(self, scope: str | None = None, *, top: int = 8) -> Overview:
         a = self.assessment()
         ids = list(self._scoped_accounts(scope))
-        flagged = [x for x in a.accounts.values() if x.tier >= Tier.SUSPECT and self.visible(x.subject_id, scope)]
+        flagged = [
+            x for x in a.accounts.values() if x.tier >= Tier.SUSPECT and self.visible(x.subject_id, scope)
+        ]
         tiers = Counter(Tier(f.tier).name for f in a.accounts.values() if self.visible(f.subject_id, scope))
         if scope is None:
             traffic, actions = self.index.hourly, self.index.actions_hourly
@@ -282,7 +284,9 @@ class ConsoleData:
                 flag_hours[int(when // HOUR)] += 1
         hours = self._hours(traffic, actions, flag_hours)
         harvest = sum(
-            self.index.accounts[f.subject_id].output_tokens for f in flagged if f.subject_id in self.index.accounts
+            self.index.accounts[f.subject_id].output_tokens
+            for f in flagged
+            if f.subject_id in self.index.accounts
         )
         campaigns = self.campaign_rows(scope)[:top]
         return Overview(
@@ -316,7 +320,9 @@ class ConsoleData:
     ) -> list[AccountRow]:
         a = self.assessment()
         ids: Iterable[str] = (
-            [x for x in a.accounts if self.visible(x, scope)] if flagged_only else self._scoped_accounts(scope)
+            [x for x in a.accounts if self.visible(x, scope)]
+            if flagged_only
+            else self._scoped_accounts(scope)
         )
         rows = [self._row(i, a) for i in ids]
         keys: dict[str, Callable[[AccountRow], Any]] = {
@@ -387,7 +393,9 @@ class ConsoleData:
         rows.sort(key=lambda r: (-r.tier, -r.risk, -r.requests))
         return rows
 
-    def campaign(self, campaign_id: str, scope: str | None = None, *, examples: int = 8) -> CampaignView | None:
+    def campaign(
+        self, campaign_id: str, scope: str | None = None, *, examples: int = 8
+    ) -> CampaignView | None:
         a = self.assessment()
         flag = a.campaigns.get(campaign_id)
         if flag is None:
@@ -467,7 +475,9 @@ class ConsoleData:
             found = []
             for value, counts in per_value[kind].items():
                 everyone = max(totals[kind].get(value, 0), len(counts))
-                ind = Indicator(kind=kind, value=value, members=len(counts), accounts=everyone, requests=sum(counts))
+                ind = Indicator(
+                    kind=kind, value=value, members=len(counts), accounts=everyone, requests=sum(counts)
+                )
                 if ind.members >= need and ind.specificity >= MIN_SPECIFICITY:
                     found.append(ind)
             found.sort(key=lambda i: (-i.members, -i.requests, i.value))
@@ -489,7 +499,9 @@ class ConsoleData:
     def _examples(self, flag: Flag, members: list[str], n: int) -> list[RequestEvent]:
         """One request from each of the busiest members, the detector's evidence first."""
         wanted = {e for r in flag.reasons for e in r.evidence}
-        busiest = sorted(members, key=lambda m: -self.index.accounts[m].requests if m in self.index.accounts else 0)
+        busiest = sorted(
+            members, key=lambda m: -self.index.accounts[m].requests if m in self.index.accounts else 0
+        )
         fetched = self.fetch_events(busiest[:n], per_account=50)
         chosen: dict[str, RequestEvent] = {}
         for event in fetched:
@@ -523,14 +535,20 @@ class ConsoleData:
         if q in self.index.key_owner:
             hits.append(SearchHit("key", q, rows([self.index.key_owner[q]])))
         prefix = ip_prefix(q)
-        by_ip = [i for i, x in accounts.items() if q in x.ips or q in x.prefixes or (prefix and prefix in x.prefixes)]
+        by_ip = [
+            i
+            for i, x in accounts.items()
+            if q in x.ips or q in x.prefixes or (prefix and prefix in x.prefixes)
+        ]
         if by_ip:
             hits.append(SearchHit("ip", q, rows(by_ip)))
         by_skeleton = [i for i, x in accounts.items() if q in x.skeletons]
         if by_skeleton:
             hits.append(SearchHit("skeleton", q, rows(by_skeleton)))
         by_payment = [
-            i for i in accounts if (info := self.account_info(i)) is not None and info.payment_fingerprint == q
+            i
+            for i in accounts
+            if (info := self.account_info(i)) is not None and info.payment_fingerprint == q
         ]
         if by_payment:
             hits.append(SearchHit("payment", q, rows(by_payment)))

@@ -83,7 +83,9 @@ class EventIndex:
         hour = int(ts // HOUR)
         acct = self.accounts.get(event.account_id)
         if acct is None:
-            acct = self.accounts[event.account_id] = AccountActivity(event.account_id, event.org_id, first_seen=ts)
+            acct = self.accounts[event.account_id] = AccountActivity(
+                event.account_id, event.org_id, first_seen=ts
+            )
             self.org_accounts.setdefault(event.org_id, set()).add(event.account_id)
         acct.requests += 1
         acct.errors += event.status >= 400

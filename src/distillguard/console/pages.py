@@ -65,10 +65,15 @@ async def overview(request: web.Request) -> web.StreamResponse:
     def build() -> dict[str, Any]:
         o = console.data.overview(scope)
         traffic = line_chart(
-            [("requests", o.traffic, COLORS["traffic"]), ("enforcement actions", o.actions, COLORS["actions"])],
+            [
+                ("requests", o.traffic, COLORS["traffic"]),
+                ("enforcement actions", o.actions, COLORS["actions"]),
+            ],
             title="Traffic and actions per hour",
         )
-        flags = line_chart([("accounts flagged", o.flags, COLORS["flags"])], title="Accounts reaching SUSPECT per hour")
+        flags = line_chart(
+            [("accounts flagged", o.flags, COLORS["flags"])], title="Accounts reaching SUSPECT per hour"
+        )
         return {"o": o, "traffic_svg": traffic, "flags_svg": flags}
 
     def cached() -> dict[str, Any]:
@@ -100,7 +105,9 @@ async def accounts(request: web.Request) -> web.StreamResponse:
 
     ctx = await _off_loop(console, build)
     ctx["labels"] = console.labels.labels([r.account_id for r in ctx["rows"]])
-    return console.render("accounts.html", request, active="accounts", sort=sort, flagged=flagged, sorts=SORTS, **ctx)
+    return console.render(
+        "accounts.html", request, active="accounts", sort=sort, flagged=flagged, sorts=SORTS, **ctx
+    )
 
 
 async def account(request: web.Request) -> web.StreamResponse:
@@ -153,11 +160,15 @@ async def campaign(request: web.Request) -> web.StreamResponse:
             "graph_svg": campaign_graph_svg(view.members, view.edges, href=f"{console.prefix}/accounts/"),
             "timeline_svg": line_chart(
                 [("requests", view.timeline, COLORS["traffic"])],
-                title="Requests per hour (all members)", marker_at=marker, marker_label="flagged",
+                title="Requests per hour (all members)",
+                marker_at=marker,
+                marker_label="flagged",
             ),
             "harvest_svg": line_chart(
                 [("completion tokens", view.harvest_timeline, COLORS["tokens"])],
-                title="Harvest: completion tokens served per hour", marker_at=marker, marker_label="flagged",
+                title="Harvest: completion tokens served per hour",
+                marker_at=marker,
+                marker_label="flagged",
             ),
         }
 
@@ -223,9 +234,13 @@ async def labels_export(request: web.Request) -> web.StreamResponse:
     if session.user.role != "admin":
         return console.render("error.html", request, status=403, title="Forbidden", message="Admins only.")
     rows = sorted(console.labels.labels().values(), key=lambda lb: lb.account_id)
-    body = "".join(json.dumps({"account_id": lb.account_id, "label": lb.label, "by": lb.by, "at": lb.at}) + "\n" for lb in rows)
+    body = "".join(
+        json.dumps({"account_id": lb.account_id, "label": lb.label, "by": lb.by, "at": lb.at}) + "\n"
+        for lb in rows
+    )
     return web.Response(
-        text=body, content_type="application/x-ndjson",
+        text=body,
+        content_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="labels.jsonl"'},
     )
 
@@ -259,7 +274,11 @@ async def act(request: web.Request) -> web.StreamResponse:
         ids = targets()
         if what in ("confirm", "dismiss"):
             console.actions.label(
-                user, ids, "attack" if what == "confirm" else "legit", campaign_id=campaign_id or None, note=note
+                user,
+                ids,
+                "attack" if what == "confirm" else "legit",
+                campaign_id=campaign_id or None,
+                note=note,
             )
         elif what == "tier":
             console.actions.set_tier(user, ids[0], _field(request, "tier"), note=note)
@@ -275,7 +294,9 @@ async def act(request: web.Request) -> web.StreamResponse:
     except ActionError as exc:
         return console.render("error.html", request, status=403, title="Action refused", message=str(exc))
     back = (
-        f"{console.prefix}/campaigns/{quote(campaign_id)}" if campaign_id else f"{console.prefix}/accounts/{quote(account_id)}"
+        f"{console.prefix}/campaigns/{quote(campaign_id)}"
+        if campaign_id
+        else f"{console.prefix}/accounts/{quote(account_id)}"
     )
     raise web.HTTPSeeOther(f"{back}?done={what}")
 

@@ -98,3 +98,31 @@ def load_console_data(
     source = FixedAssessment(result.final, dict(result.first_flagged))
     # a hunt is a snapshot: the index is not tailed afterwards, or it would run ahead of it
     return ConsoleData(store, source, accounts=accounts, orgs=orgs, index=index, refresh_s=float("inf"))
+
+
+def live_console_data(
+    db: str,
+    runner: Any,
+    *,
+    registry: Any = None,
+    refresh_s: float = 2.0,
+) -> ConsoleData:
+    """ConsoleData for a running gateway: tails the event log `db` (opened read-only) and
+    shows the latest assessment of `runner` (a `detect.online.OnlineDetector`).
+
+    `registry` (an accounts registry: `get_account`, `list_orgs`) supplies payment
+    fingerprints and signup data; without it those indicators are left out.
+    """
+    from distillguard.console.data import OnlineAssessment
+    from distillguard.events.open import open_store
+
+    store = open_store(db, readonly=True)
+    orgs: dict[str, OrgInfo] = {}
+    lookup = None
+    if registry is not None:
+        lookup = registry.get_account
+        try:
+            orgs = {o.org_id: o for o in registry.list_orgs()}
+        except Exception:
+            orgs = {}
+    return ConsoleData(store, OnlineAssessment(runner), accounts=lookup, orgs=orgs, refresh_s=refresh_s)

@@ -174,7 +174,9 @@ class Gateway:
             try:
                 ctx, raw_body = await self._prepare(request, route, event)
                 await self._on_request(ctx)
-                response, summary = await self._proxy(request, route, ctx, raw_body)
+                # Created here so a stream cut short by the client still records what it got.
+                summary = ResponseSummary()
+                response = await self._proxy(request, route, ctx, raw_body, summary)
             except GatewayError as err:
                 event.status = err.status
                 event.error_type = error_type_name(flavor, err.status, err.code)
@@ -344,8 +346,13 @@ class Gateway:
         return out
 
     async def _proxy(
-        self, request: web.Request, route: Route, ctx: RequestContext, raw_body: bytes
-    ) -> tuple[web.StreamResponse, ResponseSummary | None]:
+        self,
+        request: web.Request,
+        route: Route,
+        ctx: RequestContext,
+        raw_body: bytes,
+        summary: ResponseSummary,
+    ) -> web.StreamResponse:
         event = ctx.event
         up = self.upstreams.get(ctx.upstream_name)
         event.upstream = up.name
@@ -359,7 +366,6 @@ class Gateway:
         url: URL | str = up.url_for(event.endpoint)
         if request.query_string:
             url = up.base_url + event.endpoint + "?" + request.query_string
-        summary = ResponseSummary()
         try:
             async with self.upstreams.session.request(
                 route.method, url, data=data, headers=req_headers, timeout=up.timeout
@@ -370,27 +376,26 @@ class Gateway:
                 headers.update(ctx.response_headers)
                 ctype = upstream.headers.get("Content-Type", "")
                 if upstream.status >= 400:
-                    return await self._pass_error(upstream, route, ctx, headers), summary
+                    return await self._pass_error(upstream, route, ctx, headers)
                 if ctype.startswith("text/event-stream"):
-                    resp = await self._stream(request, upstream, route, ctx, headers, transforms, summary)
-                    return resp, summary
+                    return await self._stream(request, upstream, route, ctx, headers, transforms, summary)
                 body = await upstream.read()
                 event.status = upstream.status
                 if not ctype.startswith("application/json"):
-                    return web.Response(status=upstream.status, body=body, headers=headers), summary
+                    return web.Response(status=upstream.status, body=body, headers=headers)
                 if not transforms:
                     summary.pending_body = body  # observed after the response is sent
-                    return web.Response(status=upstream.status, body=body, headers=headers), summary
+                    return web.Response(status=upstream.status, body=body, headers=headers)
                 try:
                     parsed = orjson.loads(body)
                 except orjson.JSONDecodeError:
-                    return web.Response(status=upstream.status, body=body, headers=headers), summary
+                    return web.Response(status=upstream.status, body=body, headers=headers)
                 if isinstance(parsed, dict):
                     for t in transforms:
                         parsed = t.transform_body(parsed)
                     body = orjson.dumps(parsed)
                 route.observe_body(summary, parsed)
-                return web.Response(status=upstream.status, body=body, headers=headers), summary
+                return web.Response(status=upstream.status, body=body, headers=headers)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             self.metrics.upstream_errors.labels(up.name, "timeout").inc()
             raise GatewayError(504, f"Upstream '{up.name}' timed out.", "upstream_timeout") from None
@@ -502,12 +507,21 @@ class _CoalescingStreamResponse(web.StreamResponse):
     _send_headers_immediately = False
 
 
+# JSON strings cannot hold a raw newline, so a line that starts with these is a real frame.
 def _ends_openai_stream(chunk: bytes) -> bool:
-    return chunk.endswith(OPENAI_DONE)
+    n = len(OPENAI_DONE)
+    return chunk.endswith(OPENAI_DONE) and (len(chunk) == n or chunk[-n - 1] == 0x0A)
 
 
 def _ends_anthropic_stream(chunk: bytes) -> bool:
-    return chunk.endswith(b"\n\n") and b"message_stop" in chunk[-80:]
+    if not chunk.endswith(b"\n\n"):
+        return False
+    start = chunk.rfind(b"event: message_stop")
+    return (
+        start >= 0
+        and (start == 0 or chunk[start - 1] == 0x0A)
+        and chunk.find(b"\n\n", start) == len(chunk) - 2
+    )
 
 
 def _observe(observe: Callable[[ResponseSummary, Any], None], summary: ResponseSummary, data: bytes) -> None:
