@@ -217,3 +217,70 @@ async def test_gateway_on_http1_end_to_end(upstream: Any) -> None:
         assert events[0].completion_tokens == 7 and events[0].usage_estimated is False
     finally:
         await gw.server.close()
+
+
+@pytest.fixture
+def self_signed(tmp_path: Any) -> tuple[str, str]:
+    """A throwaway certificate for localhost / 127.0.0.1 (Debian's openssl CLI)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not installed")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_https_upstream(self_signed: tuple[str, str]) -> None:
+    import ssl
+
+    from aiohttp import web
+
+    cert, key = self_signed
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(body=b"over tls: " + await request.read())
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=server_ctx).start()
+    try:
+        url = URL(f"https://localhost:{port}/v1/chat/completions")
+        trusting = Http1Client(
+            connect_timeout=2, read_timeout=2, ssl_context=ssl.create_default_context(cafile=cert)
+        )
+        assert await fetch(trusting, url) == (200, b"over tls: {}")
+        assert await fetch(trusting, url) == (200, b"over tls: {}")  # reused TLS connection
+        await trusting.close()
+        default = Http1Client(connect_timeout=2, read_timeout=2)  # system trust: must refuse
+        with pytest.raises(UpstreamConnectError):
+            await fetch(default, url)
+    finally:
+        await runner.cleanup()

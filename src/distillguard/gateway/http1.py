@@ -197,13 +197,18 @@ class _RequestContext:
 
 class Http1Client:
     def __init__(
-        self, *, connect_timeout: float | None, read_timeout: float | None, max_idle_per_host: int = 1000
+        self,
+        *,
+        connect_timeout: float | None,
+        read_timeout: float | None,
+        max_idle_per_host: int = 1000,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_idle = max_idle_per_host
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context  # None: the system's trust store, made on first https use
 
     def request(self, method: str, url: URL, data: bytes | None, headers: dict[str, str]) -> _RequestContext:
         return _RequestContext(self, (method, url, data, headers))
