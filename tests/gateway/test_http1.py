@@ -284,3 +284,34 @@ async def test_https_upstream(self_signed: tuple[str, str]) -> None:
             await fetch(default, url)
     finally:
         await runner.cleanup()
+
+
+async def test_in_flight_requests_are_capped(raw_server: Any) -> None:
+    release = asyncio.Event()
+    in_flight = 0
+    peak = 0
+
+    class Slow(RawServer):
+        async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal in_flight, peak
+            self.connections += 1
+            await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(2)
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await release.wait()
+            in_flight -= 1
+            writer.write(fixed(b"ok"))
+            await writer.drain()
+            writer.close()
+
+    srv = Slow(lambda _r: None)
+    srv.server = await asyncio.start_server(srv.handle, "127.0.0.1", 0)
+    c = Http1Client(connect_timeout=1, read_timeout=5, max_idle_per_host=3)
+    tasks = [asyncio.create_task(fetch(c, srv.url)) for _ in range(8)]
+    await asyncio.sleep(0.3)
+    assert peak == 3  # the other five wait for a slot
+    release.set()
+    assert [await t for t in tasks] == [(200, b"ok")] * 8
+    srv.server.close()
+    await c.close()

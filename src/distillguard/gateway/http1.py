@@ -178,7 +178,13 @@ class _RequestContext:
         self._response: Http1Response | None = None
 
     async def __aenter__(self) -> Http1Response:
-        self._response = await self._client._send(*self._args)
+        slots = self._client._slots
+        await slots.acquire()
+        try:
+            self._response = await self._client._send(*self._args)
+        except BaseException:
+            slots.release()
+            raise
         return self._response
 
     async def __aexit__(
@@ -187,6 +193,7 @@ class _RequestContext:
         response = self._response
         if response is None:
             return
+        self._client._slots.release()
         conn = response._conn
         reusable = exc_type is None and response.done and response.keep_alive and not conn.buf
         if reusable and not conn.writer.is_closing():
@@ -207,6 +214,9 @@ class Http1Client:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_idle = max_idle_per_host
+        # At most this many requests in flight per client (as aiohttp's connector limit):
+        # beyond it, requests wait for a free slot instead of opening ever more sockets.
+        self._slots = asyncio.Semaphore(max_idle_per_host)
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._ssl = ssl_context  # None: the system's trust store, made on first https use
 
