@@ -224,6 +224,21 @@ class Gateway:
         route: Route,
         t0: float,
     ) -> None:
+        """Record the exchange. The client has its answer already: a failure here is logged,
+        never raised into the connection."""
+        try:
+            await self._record(ctx, event, summary, route, t0)
+        except Exception:
+            log.exception("recording request %s failed", event.request_id)
+
+    async def _record(
+        self,
+        ctx: RequestContext | None,
+        event: RequestEvent,
+        summary: ResponseSummary | None,
+        route: Route,
+        t0: float,
+    ) -> None:
         ts_end = time.time()
         if route.validate is None:  # GET /v1/models: nothing to count
             summary = None
