@@ -30,7 +30,8 @@ def test_default_policy_loads() -> None:
     policy = load_policy()
     assert policy.version
     assert "verify" in policy.rule_for(Tier.CONFIRMED).actions
-    assert policy.rule_for(Tier.CONFIRMED).params["rate_limit"]["account"]["requests"] == 5
+    assert policy.rule_for(Tier.CONFIRMED).params["rate_limit"]["account"]["requests"] == 10
+    assert policy.rule_for(Tier.LIKELY).params["rate_limit"]["window_s"] == 3600
 
 
 def test_tier_actions_in_canonical_order_and_enforced() -> None:
@@ -140,3 +141,31 @@ async def test_stack_order_and_block_stops_before_budget() -> None:
             break
     assert rejection is not None and rejection.status == 403 and rejection.code == "account_blocked"
     assert "ratelimit" not in ctx.state
+
+
+async def test_composite_plugin_from_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from distillguard.config import Settings
+    from distillguard.enforce.overrides import SQLiteOverrideStore, make_override
+    from distillguard.enforce.stack import EnforcementPlugin
+
+    default = EnforcementPlugin(Settings())  # what `serve` does with the spec
+    assert [p.name for p in default.plugins] == [
+        "decide",
+        "gate",
+        "harden",
+        "fallback",
+        "ratelimit",
+        "reasoning",
+    ]
+    policy_file = tmp_path / "p.toml"
+    policy_file.write_text('version = "from-file"\n[tiers.SUSPECT]\nactions = ["block"]\n')
+    db = tmp_path / "o.sqlite"
+    SQLiteOverrideStore(db).set(make_override("account", "acct_x", tier="SUSPECT"))
+    settings = SimpleNamespace(policy_file=str(policy_file), overrides_db=str(db), tier_store_url="memory://")
+    plugin = EnforcementPlugin(settings)
+    ctx = make_ctx(account="acct_x")
+    rejection = await plugin.on_request(ctx)
+    assert rejection is not None and rejection.code == "account_blocked"
+    assert ctx.event.policy_version == "from-file" and "override_account" in ctx.event.reasons

@@ -294,3 +294,20 @@ def test_anthropic_body() -> None:
     }
     out = ReasoningTransform("anthropic", params(mode="omit")).transform_body(body)
     assert out["content"] == [{"type": "text", "text": "Hi"}]
+
+
+def test_anthropic_stream_cut_mid_block_flushes_held_text_at_finish() -> None:
+    t = ReasoningTransform("anthropic", params(mode="omit", hold_chars=100))
+    events = [
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": "<think>RR</think>Hi"},
+        },
+    ]
+    out = [e for ev in events for e in t.transform_event(ev)]
+    assert [e["type"] for e in out] == ["content_block_start"]  # "Hi" is held
+    assert t.finish() == [
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}}
+    ]

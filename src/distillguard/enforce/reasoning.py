@@ -216,7 +216,14 @@ class RemoteSummarizer:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return None
-        return loop.create_task(self.summarize(reasoning))
+        task = loop.create_task(self.summarize(reasoning))
+        task.add_done_callback(_consume_error)  # an abandoned stream must not log "never retrieved"
+        return task
+
+
+def _consume_error(task: asyncio.Task[str]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class _Summary:
@@ -364,7 +371,22 @@ class ReasoningTransform:
 
     def finish(self) -> list[dict[str, Any]]:
         if self.flavor == "anthropic":
-            return []  # text blocks are flushed at their content_block_stop
+            # Text blocks flush at their content_block_stop; one still open here was cut off.
+            flushed: list[dict[str, Any]] = []
+            for index, (what, state) in sorted(self._blocks.items()):
+                if what == "text":
+                    tail = state.finish()
+                    if tail:
+                        text_delta = {"type": "text_delta", "text": tail}
+                        flushed.append(
+                            {
+                                "type": "content_block_delta",
+                                "index": index - self._removed_blocks,
+                                "delta": text_delta,
+                            }
+                        )
+            self._blocks.clear()
+            return flushed
         out: list[dict[str, Any]] = []
         for index, state in sorted(self._choices.items()):
             if state.finished:
