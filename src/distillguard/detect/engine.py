@@ -231,11 +231,14 @@ class DistillGuardDetector:
         strong_sum = [0.0] * len(comps)
         weak_sum = [0.0] * len(comps)
         edge_n = [0] * len(comps)
-        for (a, _b), (_s, strong, weak) in self.linker.edges.items():
-            i = root_of[a]
+        sample_edges: list[list[tuple[str, str]]] = [[] for _ in comps]  # for reasons
+        for key, (_s, strong, weak) in self.linker.edges.items():
+            i = root_of[key[0]]
             strong_sum[i] += strong
             weak_sum[i] += weak
             edge_n[i] += 1
+            if len(sample_edges[i]) < 64:
+                sample_edges[i].append(key)
         taken: set[str] = set()
         new_flags: dict[str, Flag] = {}
         new_campaign_of: dict[str, str] = {}
@@ -262,7 +265,11 @@ class DistillGuardDetector:
                 subject_id=cid,
                 risk=round(risk, 4),
                 tier=tier,
-                reasons=reasons_for(g, x, terms, self._link_reasons(comp, g)),
+                reasons=(
+                    reasons_for(g, x, terms, self._link_reasons(comp, sample_edges[i], g))
+                    if tier >= Tier.WATCH
+                    else []
+                ),
                 accounts=[m.account_id for m in members],
                 first_flagged=first,
                 requests=g.n,
@@ -271,8 +278,8 @@ class DistillGuardDetector:
         self._campaign_flags = new_flags
         self._campaign_of = new_campaign_of
 
-    def _link_reasons(self, comp: list[str], g: GroupStats) -> list[Reason]:
-        summary = self.linker.shared_summary(comp)
+    def _link_reasons(self, comp: list[str], edges: list[tuple[str, str]], g: GroupStats) -> list[Reason]:
+        summary = self.linker.shared_summary(edges)
         out: list[Reason] = []
         for kind, (pairs, spec) in sorted(summary.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:3]:
             name = TYPE_NAMES[kind]
