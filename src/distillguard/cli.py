@@ -17,7 +17,8 @@ COMMAND_MODULES = (
     "distillguard.gateway.commands",  # serve
     "distillguard.mock.commands",  # mock-upstream
     "distillguard.accounts.commands",  # keys, accounts, orgs
-    "distillguard.sim.commands",  # simulate, bench detect
+    "distillguard.sim.commands",  # simulate
+    "distillguard.sim.bench_commands",  # bench detect
     "distillguard.detect.commands",  # detect, hunt, calibrate
     "distillguard.enforce.commands",  # override, policy
     "distillguard.console.commands",  # console, report, export

@@ -1,0 +1,479 @@
+"""Gateway overhead: direct to the upstream vs through the gateway, in one run.
+
+    PYTHONPATH=src python bench/gateway_latency.py                 # against distillguard mock-upstream
+    PYTHONPATH=src python bench/gateway_latency.py --upstream raw  # a cheaper canned upstream
+
+Three processes on this machine: the upstream (`distillguard mock-upstream`, unpaced, or
+with --upstream raw a canned-answer HTTP/1.1 server on raw asyncio, which costs the shared
+CPUs less), the gateway (one process, as `distillguard serve` runs it: in-memory key
+resolver, fingerprints, the SQLite batching event writer on a temp file), and this
+process, the load generator: an open-loop aiohttp client that starts request i at
+t0 + i/rate whether or not earlier ones have finished.
+
+Reports, for non-streaming and streaming chat completions:
+  1. latency p50/p99 at a fixed rate (default 200 req/s), direct and via the gateway,
+     interleaved in short rounds so machine noise hits both; added = via - direct;
+  2. the highest rate held: errors < 1%, completions >= 95% of the target rate, and
+     median latency under 10 ms (no queue building up);
+  3. the gateway process's CPU time per request (from /proc; robust to machine noise).
+Latency is measured from the scheduled start (so a lagging load generator shows as
+latency, not as a silently lower rate) to the last byte of the response.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing as mp
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+
+GATEWAY_KEY = "sk-bench"
+PROMPT = "Explain, step by step, why the sky is blue. Keep it short."
+N_STREAM_CHUNKS = 20
+
+
+# --- the upstream: canned answers on raw asyncio ------------------------------------------
+
+
+def _canned() -> tuple[bytes, bytes]:
+    body = orjson.dumps(
+        {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "bench",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "Rayleigh scattering. " * 8},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 20, "completion_tokens": 40, "total_tokens": 60},
+        }
+    )
+    plain = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+    frames = []
+    for i in range(N_STREAM_CHUNKS):
+        chunk = {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "bench",
+            "choices": [{"index": 0, "delta": {"content": f"tok{i} "}, "finish_reason": None}],
+        }
+        frames.append(b"data: " + orjson.dumps(chunk) + b"\n\n")
+    frames.append(b"data: [DONE]\n\n")
+    chunked = b"".join(f"{len(f):x}\r\n".encode() + f + b"\r\n" for f in frames) + b"0\r\n\r\n"
+    stream = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked
+    )
+    return plain, stream
+
+
+class _UpstreamProtocol(asyncio.Protocol):
+    PLAIN, STREAM = _canned()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+        self.buf = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            head_end = self.buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            head = self.buf[:head_end].lower()
+            length = 0
+            idx = head.find(b"content-length:")
+            if idx >= 0:
+                length = int(head[idx + 15 :].split(b"\r\n", 1)[0])
+            total = head_end + 4 + length
+            if len(self.buf) < total:
+                return
+            body = self.buf[head_end + 4 : total]
+            self.buf = self.buf[total:]
+            streaming = b'"stream":true' in body or b'"stream": true' in body
+            self.transport.write(self.STREAM if streaming else self.PLAIN)
+
+
+def run_upstream(port: int) -> None:
+    import uvloop
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_UpstreamProtocol, "127.0.0.1", port, backlog=4096)
+        async with server:
+            await server.serve_forever()
+
+    uvloop.run(main())
+
+
+# --- the gateway, as `distillguard serve` builds it ----------------------------------------
+
+
+class CountingSink:
+    """Keeps the sink cost honest (one call, one append) without disk I/O in the numbers."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.last: object = None
+
+    def submit(self, event: object) -> None:
+        self.n += 1
+        self.last = event
+
+    def close(self) -> None:
+        pass
+
+
+def run_mock(port: int) -> None:
+    """`distillguard mock-upstream`, unpaced, in its own process."""
+    import uvloop
+
+    from distillguard.mock.server import start_mock
+
+    async def main() -> None:
+        await start_mock("127.0.0.1", port)
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
+def run_gateway(port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str) -> None:
+    from distillguard.accounts.principal import Principal
+    from distillguard.config import Settings, UpstreamSettings
+    from distillguard.events.store import EventSink
+    from distillguard.gateway.app import create_app, run
+    from distillguard.gateway.auth import InMemoryKeyResolver
+
+    settings = Settings(
+        listen_port=port,
+        upstreams={"bench": UpstreamSettings(url=upstream_url)},
+        default_upstream="bench",
+        database_url=db_path,
+    ).validate()
+    keys = InMemoryKeyResolver()
+    keys.add(GATEWAY_KEY, Principal(key_id="k1", account_id="a1", org_id="o1"))
+    sink: EventSink
+    if sink_kind == "sqlite":
+        from distillguard.events.open import open_writer
+
+        sink = open_writer(db_path)
+    else:
+        sink = CountingSink()
+    app = create_app(settings, sink=sink, key_resolver=keys)
+    run(app, settings, print_fn=None, use_uvloop=loop == "uvloop")
+
+
+# --- the load generator -------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    latencies_ms: list[float]
+    errors: int
+    scheduled: int
+    elapsed_s: float
+
+    @property
+    def ok(self) -> int:
+        return len(self.latencies_ms)
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        xs = sorted(self.latencies_ms)
+        return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+class AiohttpSender:
+    """The load generator's client, option 1: aiohttp (what most Python clients look like)."""
+
+    def __init__(self) -> None:
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        self.headers = {"Authorization": f"Bearer {GATEWAY_KEY}", "Content-Type": "application/json"}
+        self.timeout = aiohttp.ClientTimeout(total=10)
+
+    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
+        async with self.session.post(url, data=body, headers=self.headers, timeout=self.timeout) as r:
+            return r.status, await r.read()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class RawSender:
+    """Option 2 (default): keep-alive HTTP/1.1 over asyncio streams, a few times cheaper per
+    request than aiohttp, so the load generator takes less of the CPUs it shares with the
+    gateway. Good enough for these two servers (Content-Length or chunked bodies)."""
+
+    def __init__(self) -> None:
+        self.idle: dict[tuple[str, int], list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
+        self.requests: dict[tuple[str, bytes], tuple[tuple[str, int], bytes]] = {}
+
+    def _request(self, url: str, body: bytes) -> tuple[tuple[str, int], bytes]:
+        cached = self.requests.get((url, body))
+        if cached is None:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "127.0.0.1", parts.port or 80
+            head = (
+                f"POST {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Authorization: Bearer {GATEWAY_KEY}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
+            cached = ((host, port), head.encode() + body)
+            self.requests[(url, body)] = cached
+        return cached
+
+    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
+        addr, request = self._request(url, body)
+        pool = self.idle.setdefault(addr, [])
+        if pool:
+            reader, writer = pool.pop()
+        else:
+            reader, writer = await asyncio.open_connection(*addr, limit=1 << 22)
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            lower = head.lower()
+            if b"transfer-encoding: chunked" in lower:
+                data = await reader.readuntil(b"\r\n0\r\n\r\n")
+            else:
+                start = lower.index(b"content-length:") + 15
+                data = await reader.readexactly(int(lower[start : lower.index(b"\r\n", start)]))
+        except BaseException:
+            writer.close()
+            raise
+        if b"connection: close" in lower:
+            writer.close()
+        else:
+            pool.append((reader, writer))
+        return int(head[9:12]), data
+
+    async def close(self) -> None:
+        for pool in self.idle.values():
+            for _, writer in pool:
+                writer.close()
+
+
+Sender = AiohttpSender | RawSender
+
+
+async def load(sender: Sender, url: str, body: bytes, rate: float, seconds: float, stream: bool) -> Result:
+    latencies: list[float] = []
+    errors = 0
+    n = int(rate * seconds)
+
+    async def one(scheduled: float) -> None:
+        nonlocal errors
+        try:
+            status, data = await asyncio.wait_for(sender.post(url, body), 10)
+        except Exception:
+            errors += 1
+            return
+        if status != 200 or (stream and b"data: [DONE]" not in data[-64:]):
+            errors += 1
+            return
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+
+    tasks = []
+    t0 = time.perf_counter() + 0.01
+    interval = 1.0 / rate
+    i = 0
+    while i < n:
+        now = time.perf_counter()
+        while i < n and t0 + i * interval <= now:
+            tasks.append(asyncio.create_task(one(t0 + i * interval)))
+            i += 1
+        if i < n:
+            await asyncio.sleep(max(0.0, t0 + i * interval - time.perf_counter()))
+    await asyncio.gather(*tasks)
+    return Result(latencies, errors, n, time.perf_counter() - t0)
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """utime + stime of a process, from /proc (Linux)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_ready(url: str) -> None:
+    async with aiohttp.ClientSession() as s:
+        for _ in range(200):
+            with contextlib.suppress(aiohttp.ClientError):
+                async with s.get(url) as r:
+                    await r.read()
+                    return
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def bench(
+    args: argparse.Namespace, upstream_url: str, gateway_url: str, gateway_pid: int | None
+) -> None:
+    await wait_ready(upstream_url + "/v1/models")
+    await wait_ready(gateway_url + "/healthz")
+    session: Sender = RawSender() if args.client == "raw" else AiohttpSender()
+    try:
+        targets = {"direct": upstream_url, "gateway": gateway_url}
+        print(f"{'mode':<10} {'target':<8} {'rate':>6} {'ok':>6} {'err':>5} {'p50 ms':>8} {'p99 ms':>8}")
+        summary = {}
+        for stream in (False, True):
+            mode = "stream" if stream else "plain"
+            payload = {"model": "bench", "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
+            body = orjson.dumps(payload)
+            # warm both paths (connections, caches)
+            for base in targets.values():
+                await load(session, base + "/v1/chat/completions", body, 200, 1.0, stream)
+            per: dict[str, list[float]] = {"direct": [], "gateway": []}
+            errs = {"direct": 0, "gateway": 0}
+            gw_cpu = 0.0
+            for _ in range(args.rounds):
+                for name, base in targets.items():
+                    cpu0 = cpu_seconds(gateway_pid)
+                    url = base + "/v1/chat/completions"
+                    r = await load(session, url, body, args.rate, args.seconds, stream)
+                    per[name] += r.latencies_ms
+                    errs[name] += r.errors
+                    gw_cpu += cpu_seconds(gateway_pid) - cpu0 if name == "gateway" else 0.0
+            stats = {}
+            for name in targets:
+                res = Result(per[name], errs[name], 0, 0)
+                stats[name] = (res.pct(0.5), res.pct(0.99))
+                print(
+                    f"{mode:<10} {name:<8} {args.rate:>6.0f} {res.ok:>6} {res.errors:>5} "
+                    f"{stats[name][0]:>8.3f} {stats[name][1]:>8.3f}"
+                )
+            added = (stats["gateway"][0] - stats["direct"][0], stats["gateway"][1] - stats["direct"][1])
+            cpu_us = gw_cpu / max(1, len(per["gateway"]) + errs["gateway"]) * 1e6
+            print(
+                f"{mode:<10} ADDED    {args.rate:>6.0f}{'':>13} {added[0]:>8.3f} {added[1]:>8.3f}"
+                f"  gateway CPU {cpu_us:.0f} us/request"
+            )
+            # highest rate held
+            held: dict[str, float] = {}
+            for name, base in targets.items():
+                best = 0.0
+                for rate in args.ramp:
+                    url = base + "/v1/chat/completions"
+                    r = await load(session, url, body, rate, args.ramp_seconds, stream)
+                    achieved = r.ok / r.elapsed_s
+                    # Held: under 1% errors, the rate kept up, and no queue built up (p50 < 10 ms).
+                    ok = r.errors < 0.01 * r.scheduled and achieved >= 0.95 * rate and r.pct(0.5) < 10
+                    print(
+                        f"{mode:<10} {name:<8} {rate:>6.0f} {r.ok:>6} {r.errors:>5} "
+                        f"{r.pct(0.5):>8.3f} {r.pct(0.99):>8.3f}  achieved {achieved:7.0f}/s "
+                        f"{'held' if ok else 'NOT held'}"
+                    )
+                    if not ok:
+                        break
+                    best = rate
+                held[name] = best
+            summary[mode] = (added, held)
+        print()
+        print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        print("summary (load generator, upstream and gateway share this machine's CPUs)")
+        for mode, (added, held) in summary.items():
+            print(
+                f"  {mode:<7} added latency at {args.rate:.0f} req/s: p50 {added[0]:+.3f} ms, "
+                f"p99 {added[1]:+.3f} ms; highest rate held: direct {held['direct']:.0f}/s, "
+                f"gateway {held['gateway']:.0f}/s"
+            )
+    finally:
+        await session.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--upstream",
+        choices=["mock", "raw"],
+        default="mock",
+        help="mock: `distillguard mock-upstream` (default); raw: a canned-answer asyncio server",
+    )
+    parser.add_argument("--upstream-url", help="use this running upstream instead")
+    parser.add_argument(
+        "--sink",
+        choices=["sqlite", "memory"],
+        default="sqlite",
+        help="sqlite: the embedded default event log (batching writer, temp file); memory: count only",
+    )
+    parser.add_argument(
+        "--client", choices=["raw", "aiohttp"], default="raw", help="load generator's HTTP client"
+    )
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="gateway event loop")
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per round at the fixed rate")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--ramp", type=lambda s: [float(x) for x in s.split(",")], default=[500, 1000, 1250, 1500, 2000, 2500]
+    )
+    parser.add_argument("--ramp-seconds", type=float, default=4.0)
+    args = parser.parse_args()
+    print("command:", " ".join([os.path.basename(sys.executable), *sys.argv]))
+    print(f"machine: {os.cpu_count()} CPUs; load generator: open-loop, {args.client} client (this process)")
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    ctx = mp.get_context("spawn")
+    procs = []
+    if args.upstream_url:
+        upstream_url = args.upstream_url.rstrip("/")
+    else:
+        up_port = free_port()
+        upstream_url = f"http://127.0.0.1:{up_port}"
+        target = run_mock if args.upstream == "mock" else run_upstream
+        procs.append(ctx.Process(target=target, args=(up_port,), daemon=True))
+    tmpdir = tempfile.mkdtemp(prefix="dg-bench-")
+    db_path = os.path.join(tmpdir, "events.db")
+    gw_port = free_port()
+    gateway_url = f"http://127.0.0.1:{gw_port}"
+    gateway_proc = ctx.Process(
+        target=run_gateway, args=(gw_port, upstream_url, args.sink, db_path, args.loop), daemon=True
+    )
+    procs.append(gateway_proc)
+    print(
+        f"upstream: {args.upstream_url or args.upstream} at {upstream_url}; gateway event sink: {args.sink}"
+    )
+    for p in procs:
+        p.start()
+    try:
+        import uvloop
+
+        uvloop.run(bench(args, upstream_url, gateway_url, gateway_proc.pid))
+    finally:
+        for p in procs:
+            p.terminate()
+            p.join(5)
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

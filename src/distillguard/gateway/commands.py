@@ -1,0 +1,106 @@
+"""`distillguard serve`: the gateway in front of one or more model servers."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from distillguard.config import Settings
+    from distillguard.events.store import EventSink
+    from distillguard.gateway.auth import KeyResolver
+    from distillguard.gateway.pipeline import Plugin
+
+
+def load_plugins(specs: list[str], settings: Settings) -> list[Plugin]:
+    """Instantiate "module:Class" specs in order; a class that takes `settings` gets them."""
+    from distillguard.config import ConfigError
+
+    plugins: list[Any] = []
+    for spec in specs:
+        module_name, _, attr = spec.partition(":")
+        if not attr:
+            raise ConfigError(f"plugin spec {spec!r} must look like 'package.module:ClassName'")
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"cannot load plugin {spec!r}: {exc}") from None
+        params = inspect.signature(factory).parameters
+        plugins.append(factory(settings=settings) if "settings" in params else factory())
+    return plugins
+
+
+def open_key_resolver(settings: Settings, no_auth: bool) -> KeyResolver:
+    """The accounts registry behind an in-memory cache (refreshed in the background), or,
+    with --no-auth, any key accepted."""
+    from distillguard.accounts.keys import CachedKeyResolver, pepper_from_env
+    from distillguard.accounts.registry import open_registry
+    from distillguard.gateway.auth import AllowAnyKeyResolver
+
+    if no_auth:
+        return AllowAnyKeyResolver()
+    registry = open_registry(settings.database_url, pepper=pepper_from_env())
+    return CachedKeyResolver(registry).start()
+
+
+def open_event_sink(settings: Settings) -> EventSink:
+    """The batching writer for `settings.database_url` (SQLite file or PostgreSQL)."""
+    from distillguard.events.open import open_writer
+
+    return open_writer(settings.database_url)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        upstream: str = typer.Option(
+            None, "--upstream", help="Model server base URL, e.g. http://127.0.0.1:9000"
+        ),
+        config: Path = typer.Option(None, "--config", help="TOML settings file"),
+        host: str = typer.Option(None, "--host", help="Listen address (default 127.0.0.1)"),
+        port: int = typer.Option(None, "--port", help="Listen port (default 8080)"),
+        retention: str = typer.Option(None, "--retention", help="full | fingerprints-only | none"),
+        db: str = typer.Option(None, "--db", help="Events + keys database: SQLite path/URL or postgresql://"),
+        no_auth: bool = typer.Option(False, "--no-auth", help="Accept any API key (private deployments)"),
+    ) -> None:
+        """Run the OpenAI- and Anthropic-compatible gateway."""
+        from distillguard.config import ConfigError, load_settings
+        from distillguard.gateway.app import create_app, run
+
+        try:
+            settings = load_settings(
+                config,
+                upstream_url=upstream,
+                overrides={
+                    "listen_host": host,
+                    "listen_port": port,
+                    "retention": retention,
+                    "database_url": db,
+                },
+            )
+            if not settings.upstreams:
+                raise ConfigError("no upstream: pass --upstream URL or configure [upstreams.NAME]")
+            plugins = load_plugins(settings.plugins, settings)
+            keys = open_key_resolver(settings, no_auth)
+            sink = open_event_sink(settings)
+        except ConfigError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        web_app = create_app(settings, sink=sink, key_resolver=keys, plugins=plugins)
+        close_keys = getattr(keys, "close", None)
+        if close_keys is not None:
+
+            async def _close_keys(_app: object) -> None:
+                close_keys()
+
+            web_app.on_cleanup.append(_close_keys)
+        names = ", ".join(f"{n}={u.url}" for n, u in settings.upstreams.items())
+        typer.echo(
+            f"distillguard gateway on http://{settings.listen_host}:{settings.listen_port} -> {names} "
+            f"(retention={settings.retention}, events -> {settings.database_url})"
+        )
+        run(web_app, settings, print_fn=None)

@@ -1,0 +1,86 @@
+"""`distillguard serve` as a real process: registry keys, SQLite events, clean SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from distillguard.accounts.registry import SqliteAccountRegistry
+from distillguard.events.sqlite_store import SqliteEventStore
+
+from .test_app import free_port
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+CHAT = {"model": "m1", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def serve(*args: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DG_")}
+    env["PYTHONPATH"] = SRC
+    return subprocess.Popen(
+        [sys.executable, "-m", "distillguard", "serve", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+async def wait_healthy(session: aiohttp.ClientSession, base: str, proc: subprocess.Popen[bytes]) -> None:
+    """Startup imports a lot; on a loaded 2-core machine give it up to a minute."""
+    deadline = asyncio.get_running_loop().time() + 60
+    while asyncio.get_running_loop().time() < deadline:
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        try:
+            async with session.get(base + "/healthz") as r:
+                if r.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError("gateway did not come up")
+
+
+async def test_serve_with_registry_keys_records_to_sqlite(upstream: Any, tmp_path: Path) -> None:
+    server, _state = upstream
+    db = tmp_path / "dg.db"
+    with SqliteAccountRegistry(db) as registry:
+        raw_key, record = registry.create_key("acct_1", "org_1")
+    port = free_port()
+    upstream_url = str(server.make_url("")).rstrip("/")
+    proc = serve("--upstream", upstream_url, "--port", str(port), "--db", str(db))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as s:
+            await wait_healthy(s, base, proc)
+            headers = {"Authorization": f"Bearer {raw_key}"}
+            async with s.post(base + "/v1/chat/completions", json=CHAT, headers=headers) as r:
+                assert r.status == 200, await r.text()
+                assert (await r.json())["choices"][0]["message"]["content"] == "Hello there friend."
+            bad = {"Authorization": f"Bearer {raw_key[:-1]}0"}
+            async with s.post(base + "/v1/chat/completions", json=CHAT, headers=bad) as r:
+                assert r.status == 401
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()
+    assert b"distillguard gateway on" in out
+    # Acknowledged requests were flushed to the event log on the clean shutdown.
+    store = SqliteEventStore(db, readonly=True)
+    events = list(store.iter_events())
+    store.close()
+    assert [e.status for e in events] == [200, 401]
+    assert events[0].key_id == record.key_id and events[0].account_id == "acct_1"
+    assert events[0].org_id == "org_1" and events[0].response_text == "Hello there friend."
+
+
+def test_serve_without_upstream_explains(tmp_path: Path) -> None:
+    proc = serve("--no-auth", "--port", "1", "--db", str(tmp_path / "x.db"))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and b"no upstream" in err
