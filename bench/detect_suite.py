@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--scenarios", default="", help="comma-separated subset of the suite")
     parser.add_argument("--detectors", default="distillguard,rate,phrase")
     parser.add_argument("--out", default="bench/results")
+    parser.add_argument("--scale", type=float, default=1.0, help="shrink populations (Scenario.scaled)")
     args = parser.parse_args()
     print("command:", " ".join(["python", *sys.argv]), flush=True)
 
@@ -63,7 +64,7 @@ def main() -> None:
         adaptive = bool(getattr(load_scenario(name), "adaptive", False))
         for seed in seeds:
             t0 = time.perf_counter()
-            sim = Simulation(name, seed, prompt_split=split)
+            sim = Simulation(name, seed, scale=args.scale, prompt_split=split)
             events = []
             for e in sim.iter_events():
                 if e.skeleton_hash is None and e.prompt_text:
@@ -84,6 +85,7 @@ def main() -> None:
                     "adaptive": adaptive,
                     "detector": det_name,
                     "events": len(events),
+                    "scale": args.scale,
                     "campaign_recall": c["recall"],
                     "before_flag_share": c["before_flag_share"],
                     "worst_before_flag_share": worst,
