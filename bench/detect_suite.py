@@ -106,15 +106,15 @@ def main() -> None:
                 (out / "rows.json").write_text(json.dumps(rows, indent=1))
             del events
     lines = [
-        "| scenario | seed | adaptive | detector | campaign recall | harvest before flag (all) | worst campaign |"
-        " FPR | FPs | account recall |",
+        "| scenario | seed | adaptive | detector | campaign recall | harvest before flag (all) "
+        "| worst campaign | FPR | FPs | account recall |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['scenario']} | {r['seed']} | {'yes' if r['adaptive'] else ''} | {r['detector']} | "
-            f"{r['campaign_recall']} | {r['before_flag_share']} | {r['worst_before_flag_share']} | {r['fpr']} | "
-            f"{r['false_positives']} / {r['n_legit']} | {r['account_recall']} |"
+            f"{r['campaign_recall']} | {r['before_flag_share']} | {r['worst_before_flag_share']} | "
+            f"{r['fpr']} | {r['false_positives']} / {r['n_legit']} | {r['account_recall']} |"
         )
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -21,57 +21,12 @@ import tracemalloc
 from distillguard.detect.engine import DistillGuardDetector
 from distillguard.events.schema import AccountInfo, RequestEvent
 
-WORDS = [
-    "explain",
-    "the",
-    "difference",
-    "between",
-    "a",
-    "list",
-    "and",
-    "a",
-    "tuple",
-    "step",
-    "by",
-    "step",
-    "please",
-    "write",
-    "a",
-    "function",
-    "that",
-    "sorts",
-    "numbers",
-    "how",
-    "do",
-    "i",
-    "cook",
-    "rice",
-    "what",
-    "is",
-    "the",
-    "capital",
-    "of",
-    "grade",
-    "this",
-    "answer",
-    "from",
-    "one",
-    "to",
-    "ten",
-    "translate",
-    "into",
-    "french",
-    "summarize",
-    "the",
-    "following",
-    "document",
-    "classify",
-    "the",
-    "sentiment",
-    "of",
-    "this",
-    "review",
-]
+_TEXT = (
+    "explain the difference between a list and a tuple step by step please write a function that "
+    "sorts numbers how do i cook rice what is the capital of grade this answer from one to ten "
+    "translate into french summarize the following document classify the sentiment of this review"
+)
+WORDS = _TEXT.split()
 
 
 def synthetic(n: int, n_accounts: int, seed: int = 1) -> tuple[list[RequestEvent], list[AccountInfo]]:
