@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 ## The whole test suite (uses the local PostgreSQL and Redis when they run).
 test: $(STAMP)
+	./scripts/ensure-chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q

@@ -155,7 +155,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.1)
     args = parser.parse_args()
 
-    console = Console()
+    console = Console(width=120)
     console.print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
     console.print(f"[dim]{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}[/dim]")
     with console.status("building events"):

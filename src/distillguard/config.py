@@ -55,13 +55,16 @@ class UpstreamSettings(msgspec.Struct, kw_only=True):
 class Settings(msgspec.Struct, kw_only=True):
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
-    database_url: str = "sqlite:///distillguard.db"
+    database_url: str = "sqlite:///distillguard.db"  # events, keys and accounts; or postgresql://...
     retention: Retention = "full"
     max_body_bytes: int = 4 * 1024 * 1024
     upstreams: dict[str, UpstreamSettings] = msgspec.field(default_factory=dict)
     default_upstream: str = "default"
     plugins: list[str] = msgspec.field(default_factory=list)  # "module:Class" specs, run in order
     upstream_pool_size: int = 1000  # max open connections to all upstreams together
+    # Client request headers passed to the upstream, by prefix (case-insensitive). Auth,
+    # hop-by-hop and body headers never are; the gateway sets its own.
+    forward_header_prefixes: list[str] = msgspec.field(default_factory=lambda: ["anthropic-", "openai-"])
     # Trust X-Forwarded-For for the client IP (only behind a proxy you control).
     trust_forwarded_for: bool = False
 
@@ -92,7 +95,7 @@ class Settings(msgspec.Struct, kw_only=True):
 
 
 _ENV_PREFIX = "DG_"
-_LIST_FIELDS = {"plugins"}
+_LIST_FIELDS = {"plugins", "forward_header_prefixes"}
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -100,6 +103,8 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     scalar_fields = set(Settings.__struct_fields__) - {"upstreams"}
     for field in scalar_fields:
         raw = environ.get(_ENV_PREFIX + field.upper())
+        if raw is None and field == "database_url":
+            raw = environ.get("DG_DATABASE")  # the name the other commands' --db default reads
         if raw is None:
             continue
         if field in _LIST_FIELDS:

@@ -136,3 +136,31 @@ def test_invalidate_applies_a_revocation_at_once(registry: SqlAccountRegistry) -
     assert resolver.resolve(raw) is not None  # cached until refresh ...
     resolver.invalidate([record.key_id])
     assert resolver.resolve(raw) is None  # ... or invalidate
+
+
+def test_open_key_resolver_for_the_gateway_settings(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from distillguard.accounts.registry import open_key_resolver, open_registry
+    from distillguard.config import Settings
+
+    monkeypatch.setenv("DG_KEY_PEPPER", "gw")
+    url = f"sqlite:///{tmp_path / 'gw.db'}"
+    with open_registry(url) as registry:
+        raw, record = registry.create_key("acct-1", "org-1")
+    resolver = open_key_resolver(Settings(database_url=url))
+    try:
+        assert resolver.resolve(raw) == record.principal and resolver.resolve("nope") is None
+    finally:
+        resolver.close()
+
+
+def test_open_key_resolver_failure_is_a_config_error(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from distillguard.accounts.registry import open_key_resolver, open_registry
+    from distillguard.config import ConfigError, Settings
+
+    url = f"sqlite:///{tmp_path / 'gw.db'}"
+    monkeypatch.setenv("DG_KEY_PEPPER", "one")
+    with open_registry(url) as registry:
+        registry.create_key("a1")
+    monkeypatch.setenv("DG_KEY_PEPPER", "two")
+    with pytest.raises(ConfigError, match="DG_KEY_PEPPER"):
+        open_key_resolver(Settings(database_url=url))

@@ -34,7 +34,10 @@ def test_sqlite_from_path_and_url(tmp_path: Path) -> None:
 
 def test_default_database_follows_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DG_DATABASE", raising=False)
+    monkeypatch.delenv("DG_DATABASE_URL", raising=False)
     assert default_database() == "distillguard.db"
+    monkeypatch.setenv("DG_DATABASE_URL", "sqlite:///x.db")
+    assert default_database() == "sqlite:///x.db"
     monkeypatch.setenv("DG_DATABASE", "postgresql://h/db")
     assert default_database() == "postgresql://h/db"
 
@@ -68,3 +71,14 @@ def test_postgres_url(pg_schema: str) -> None:
     store = open_store(f"{PG_URL}?schema={pg_schema}", readonly=True)
     assert list(store.iter_events()) == [full_event(1)]
     store.close()
+
+
+@pytest.mark.parametrize("name", ["e.jsonl", "e.parquet"])
+def test_unordered_files_are_read_in_time_order_but_tailed_in_file_order(tmp_path: Path, name: str) -> None:
+    stamps = [3.0, 1.0, 2.0, 1.0]
+    io.write_events(tmp_path / name, [full_event(i, ts=t) for i, t in enumerate(stamps)])
+    store = open_store(tmp_path / name)
+    assert not store.is_time_ordered()
+    assert [e.request_id for e in store.iter_events()] == ["req-1", "req-3", "req-2", "req-0"]
+    assert [s for s, _ in store.iter_with_seq(since=2.0)] == [3, 1]
+    assert [e.request_id for e in store.iter_events(after_seq=0)] == ["req-0", "req-1", "req-2", "req-3"]

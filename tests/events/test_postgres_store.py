@@ -117,3 +117,11 @@ def test_adds_columns_missing_from_an_older_table(pg_schema: str) -> None:
     store.write_many([full_event(1, ts=2.0)])
     assert list(store.iter_events()) == [RequestEvent(request_id="old", ts_start=1.0), full_event(1, ts=2.0)]
     store.close()
+
+
+def test_readonly_store_before_the_table_exists(pg_schema: str) -> None:
+    ro = PostgresEventStore(PG_URL, schema=pg_schema, readonly=True)
+    assert list(ro.iter_events()) == [] and ro.last_seq() == 0 and ro.count() == 0 and ro.counts_by() == []
+    PostgresEventStore(PG_URL, schema=pg_schema).write_many([full_event(1)])
+    assert list(ro.iter_events()) == [full_event(1)]
+    ro.close()

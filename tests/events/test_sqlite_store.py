@@ -114,3 +114,15 @@ def test_memory_store_is_shared_between_connections() -> None:
     store = SqliteEventStore(":memory:")
     store.write_many([full_event(1)])
     assert store.count() == 1 and next(store.iter_events()) == full_event(1)
+
+
+def test_readonly_store_before_any_event_was_written(tmp_path: Path) -> None:
+    """`detect` may start before the gateway wrote anything: an empty log, not an error."""
+    path = tmp_path / "fresh.db"
+    sqlite3.connect(path).execute("CREATE TABLE dg_keys (key_id TEXT)").connection.close()
+    store = SqliteEventStore(path, readonly=True)
+    assert list(store.iter_with_seq(after_seq=0)) == [] and store.last_seq() == 0 and store.count() == 0
+    assert store.counts_by("account_id") == []
+    writer = SqliteEventStore(path)
+    writer.write_many([full_event(1)])
+    assert [e for _, e in store.iter_with_seq(after_seq=0)] == [full_event(1)]

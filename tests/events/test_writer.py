@@ -90,14 +90,16 @@ def test_failed_writes_are_retried_without_losing_events() -> None:
     assert writer.stats.write_errors == 3 and writer.stats.failed == 0
 
 
-def test_close_gives_up_on_a_dead_store_and_counts_it() -> None:
+def test_close_gives_up_on_a_dead_store_quickly_and_counts_it() -> None:
     store = RecordingStore()
     store.failures_left = 10**9
-    writer = BatchingWriter(store, max_batch=10, max_delay=0.01, max_backoff=0.01, close_retries=2)
-    for i in range(25):
-        writer.submit(full_event(i))
-    writer.close(timeout=10)
-    assert writer.stats.failed == 25 and writer.stats.written == 0
+    writer = BatchingWriter(store, max_batch=10, max_delay=0.01, max_backoff=5.0, close_retries=2)
+    for i in range(2500):
+        writer.submit(full_event(i % 10))
+    started = time.monotonic()
+    writer.close(timeout=30)
+    assert time.monotonic() - started < 3  # not 250 batches x retries x backoff
+    assert writer.stats.failed == 2500 and writer.stats.written == 0 and writer.stats.queued == 0
 
 
 def test_submit_after_close_is_rejected_not_raised() -> None:
@@ -121,3 +123,25 @@ def test_fanout_isolates_a_failing_sink() -> None:
     fan.submit(full_event(1))
     fan.close()
     assert a.events == b.events == [full_event(1)] and fan.errors == 1
+
+
+def test_open_sink_for_the_gateway_settings(tmp_path: Path) -> None:
+    from distillguard.config import Settings
+    from distillguard.events.open import open_store
+    from distillguard.events.writer import open_sink
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}")
+    sink = open_sink(settings)
+    sink.submit(full_event(1))
+    sink.close()
+    assert list(open_store(tmp_path / "gw.db", readonly=True).iter_events()) == [full_event(1)]
+
+
+def test_open_sink_failure_is_a_config_error() -> None:
+    import pytest
+
+    from distillguard.config import ConfigError, Settings
+    from distillguard.events.writer import open_sink
+
+    with pytest.raises(ConfigError, match="event log"):
+        open_sink(Settings(database_url="postgresql://127.0.0.1:1/nothing"))

@@ -16,7 +16,7 @@ def embedder() -> embed.PromptEmbedder:
 
 
 def test_vectors_are_unit_length_and_batched(embedder: embed.PromptEmbedder) -> None:
-    texts = [f"question number {i} about the weather in a city" for i in range(20)] + [""]
+    texts = [f"question number {i} about the weather in a city \ud800" for i in range(20)] + [""]
     vectors = embedder.embed(texts)
     assert vectors.shape == (21, embed.DIM)
     assert np.allclose(np.linalg.norm(vectors[:20], axis=1), 1.0, atol=1e-3)

@@ -59,3 +59,10 @@ def test_fingerprints_are_identical_across_processes() -> None:
         outputs.add(out.stdout)
     assert len(outputs) == 1
     assert json.loads(outputs.pop())[0]
+
+
+def test_enrich_survives_hostile_text() -> None:
+    for text in ("bad \ud800 surrogate", "\x00\x01", "x" * 1_000_000, "   ", "😀" * 5000, "\u202e rtl"):
+        e = enrich(_event(prompt_text=text, system_text="s\udc80"))
+        assert e.skeleton_hash and e.minhash and e.lang and e.system_hash
+        assert e.cot_score is not None and 0.0 <= e.cot_score <= 1.0

@@ -1,7 +1,9 @@
 """Intent scores on authored sentence sets (tests/fingerprint/fixtures, not simulator text).
 
-intent_dev.json was used to set the weights; intent_test.json and intent_test2.json were
-written as held-out sets (see docs/fingerprint.md for what each measured when first run).
+intent_dev/test/test2/test3 and intent_train_extra are training data of the n-gram model
+by now (each was held out when first written; docs/fingerprint.md lists what each measured
+then), so on them these are regression tests. intent_test4.json is excluded from fitting
+(fit_ngram.HELD_OUT): its thresholds sit just under what it measured when first run.
 """
 
 import json
@@ -27,12 +29,27 @@ def _rates(cases: list[dict], intent: str) -> tuple[float, float]:
     return sum(s > 0.5 for s in pos) / len(pos), sum(s > 0.5 for s in neg) / len(neg)
 
 
-@pytest.mark.parametrize("fixture", ["intent_dev.json", "intent_test.json", "intent_test2.json"])
+@pytest.mark.parametrize(
+    "fixture", ["intent_dev.json", "intent_test.json", "intent_test2.json", "intent_test3.json"]
+)
 @pytest.mark.parametrize("intent", list(SCORERS))
 def test_recall_and_false_positive_rate(fixture: str, intent: str) -> None:
     recall, false_positive_rate = _rates(_cases(fixture), intent)
     assert recall >= 0.9, f"{intent} recall {recall:.2f} on {fixture}"
     assert false_positive_rate <= 0.05, f"{intent} false-positive rate {false_positive_rate:.2f} on {fixture}"
+
+
+@pytest.mark.parametrize(("intent", "min_recall"), [("cot", 0.7), ("rubric", 0.85), ("datagen", 0.85)])
+def test_held_out_set(intent: str, min_recall: float) -> None:
+    recall, false_positive_rate = _rates(_cases("intent_test4.json"), intent)
+    assert recall >= min_recall, f"{intent} held-out recall {recall:.2f}"
+    assert false_positive_rate <= 0.05, f"{intent} held-out false-positive rate {false_positive_rate:.2f}"
+
+
+def test_held_out_file_is_excluded_from_fitting() -> None:
+    from distillguard.fingerprint.fit_ngram import HELD_OUT
+
+    assert "intent_test4.json" in HELD_OUT
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -52,7 +69,7 @@ def test_how_to_step_by_step_is_not_reasoning_elicitation() -> None:
 
 def test_scores_are_probabilities_and_empty_text_is_neutral_low() -> None:
     for scorer in SCORERS.values():
-        assert 0.0 <= scorer("") < 0.05
+        assert 0.0 <= scorer("") < 0.1
         assert 0.0 <= scorer("x" * 100_000) <= 1.0
 
 

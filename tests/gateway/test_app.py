@@ -97,6 +97,11 @@ async def test_unknown_endpoint_and_wrong_method(gw: Harness) -> None:
     assert status == 404 and payload["error"]["type"] == "not_found_error"
     async with aiohttp.ClientSession() as s, s.get(gw.url + "/v1/chat/completions", headers=OPENAI_AUTH) as r:
         assert r.status == 405 and r.headers["Allow"] == "POST"
+    # A model id cannot walk the upstream's path tree.
+    for sneaky in ("/v1/models/%2e%2e", "/v1/models/a%2Fb", "/v1/models/x/../../admin"):
+        async with aiohttp.ClientSession() as s, s.get(gw.url + sneaky, headers=OPENAI_AUTH) as r:
+            assert r.status == 404, sneaky
+    assert gw.upstream.requests == []
 
 
 async def test_missing_key_is_401(gw: Harness) -> None:
@@ -140,6 +145,9 @@ async def test_client_disconnect_cancels_upstream(gw: Harness) -> None:
     assert not gw.upstream.slow_stream_finished and gw.upstream.slow_stream_sent < 200
     (event,) = await gw.wait_events(1)
     assert event.status == 499 and event.error_type == "client_disconnected"
+    # What the client received before hanging up is recorded, with estimated usage.
+    assert event.response_text and set(event.response_text) == {"x"}
+    assert event.usage_estimated and event.completion_tokens >= 1
 
 
 # --- plugins ---------------------------------------------------------------------------------
@@ -216,7 +224,7 @@ async def gw_plugins(upstream: tuple[TestServer, UpstreamState]) -> Any:
 
 
 async def test_rejection_rendered_with_headers(gw_plugins: Any) -> None:
-    gw, _ = gw_plugins
+    gw, shouter = gw_plugins
     blocked = {"model": "blocked", "messages": [{"role": "user", "content": "hi"}]}
     async with aiohttp.ClientSession() as s:
         async with s.post(gw.url + "/v1/chat/completions", json=blocked, headers=OPENAI_AUTH) as r:
@@ -226,6 +234,10 @@ async def test_rejection_rendered_with_headers(gw_plugins: Any) -> None:
         async with s.post(gw.url + "/v1/messages", json=blocked_a, headers=ANTHROPIC_AUTH) as r:
             assert r.status == 429 and (await r.json())["error"]["type"] == "rate_limit_error"
     assert gw.upstream.requests == []
+    events = await gw.wait_events(2)
+    assert [e.status for e in events] == [429, 429] and events[0].error_type == "rate_limited"
+    assert events[0].model == "blocked"  # described before the plugins ran
+    assert [e.request_id for e in shouter.completed] == [e.request_id for e in events]  # on_complete ran
 
 
 async def test_transforms_apply_to_body_and_stream(gw_plugins: Any) -> None:
@@ -255,19 +267,21 @@ async def test_retention_and_fingerprint_hook(upstream: Any, retention: str) -> 
     seen_text: list[str | None] = []
 
     def fake_enrich(event: RequestEvent) -> RequestEvent:
+        if event.request_id == "warm-up":
+            return event
         seen_text.append(event.prompt_text)
         event.skeleton_hash = "sk"
         return event
 
     server, state = upstream
-    recorder.set_enricher(fake_enrich)
+    previous = recorder.set_enricher(fake_enrich)
     gw = await start_gateway(str(server.make_url("")).rstrip("/"), state, retention=retention)
     try:
         status, _ = await post(gw.url + "/v1/chat/completions", json=CHAT, headers=OPENAI_AUTH)
         assert status == 200
         (event,) = await gw.wait_events(1)
     finally:
-        recorder.set_enricher(None)
+        recorder.set_enricher(previous)
         await gw.server.close()
     if retention == "full":
         assert event.prompt_text == "hi" and event.response_text and event.skeleton_hash == "sk"
@@ -295,3 +309,45 @@ async def test_healthz_metrics_and_sink_closed(upstream: Any) -> None:
     assert "distillguard_request_duration_seconds_bucket" in text
     await gw.server.close()
     assert gw.sink.closed
+
+
+class _Exploding:
+    def transform_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("transform bug")
+
+    def transform_event(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        raise RuntimeError("transform bug")
+
+    def finish(self) -> list[dict[str, Any]]:
+        return []
+
+
+class Exploder(Plugin):
+    name = "exploder"
+
+    def response_transform(self, ctx: RequestContext) -> ResponseTransform | None:
+        return _Exploding()
+
+
+async def test_plugin_bug_is_500_in_shape_never_a_traceback(upstream: Any) -> None:
+    server, state = upstream
+    gw = await start_gateway(str(server.make_url("")).rstrip("/"), state, plugins=[Exploder()])
+    try:
+        status, payload = await post(gw.url + "/v1/chat/completions", json=CHAT, headers=OPENAI_AUTH)
+        assert status == 500 and "Internal gateway error" in payload["error"]["message"]
+        raw = await post_raw(gw.url + "/v1/chat/completions", {**CHAT, "stream": True}, OPENAI_AUTH)
+        assert b"Internal gateway error" in raw and b"Traceback" not in raw
+        a_body = {
+            "model": "c",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "x"}],
+            "stream": True,
+        }
+        raw = await post_raw(gw.url + "/v1/messages", a_body, ANTHROPIC_AUTH)
+        assert raw.startswith(b"event: error\ndata: ") and b"api_error" in raw
+        events = await gw.wait_events(3)
+        # Streams had sent 200 before failing: the status says so, error_type says why.
+        assert [e.status for e in events] == [500, 200, 200]
+        assert {e.error_type for e in events} == {"gateway_error"}
+    finally:
+        await gw.server.close()

@@ -36,16 +36,16 @@ def test_bench_detect_writes_json_markdown_and_plots(run_dir, tmp_path):
     assert data["runs"][0]["campaigns"]["n_campaigns"] == 3
     md = (out / "summary.md").read_text()
     assert "| hand | rate |" in md
+    assert "hand@7 · rate: campaign recall 0%, account recall 0%, FPR 0%" in result.output
     for png in ("recall_fpr.png", "harvest_before_flag.png", "cost_to_evade.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     assert len(list((out / "runs").iterdir())) == 2
 
 
-def test_missing_engine_is_reported_not_fatal(run_dir, tmp_path):
-    import importlib.util
+def test_missing_engine_is_reported_not_fatal(run_dir, tmp_path, monkeypatch):
+    from distillguard.sim.scoring import registry
 
-    if importlib.util.find_spec("distillguard.detect.engine") is not None:
-        return
+    monkeypatch.setattr(registry, "ENGINE_MODULE", "distillguard.detect.no_such_engine")
     out = tmp_path / "out"
     result = CliRunner().invoke(
         _app(), ["bench", "detect", str(run_dir), "-d", "rate,distillguard", "--out", str(out), "--no-plots"]
@@ -64,3 +64,19 @@ def test_bad_threshold_and_target(run_dir, tmp_path):
     missing = runner.invoke(_app(), ["bench", "detect", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert missing.exit_code == 2
     assert "neither a path" in missing.output
+
+
+def test_bench_report_rebuilds_from_runs(run_dir, tmp_path):
+    first = tmp_path / "first"
+    runner = CliRunner()
+    args = ["bench", "detect", str(run_dir), "-d", "rate,phrase", "--no-plots"]
+    assert runner.invoke(_app(), [*args, "--out", str(first)]).exit_code == 0
+    rebuilt = tmp_path / "rebuilt"
+    result = runner.invoke(_app(), ["bench", "report", str(first), "--out", str(rebuilt), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    old = json.loads((first / "results.json").read_text())
+    new = json.loads((rebuilt / "results.json").read_text())
+    assert sorted(r["detector"] for r in new["runs"]) == ["phrase", "rate"]
+    assert sorted(new["summary"], key=lambda r: r["detector"]) == sorted(
+        old["summary"], key=lambda r: r["detector"]
+    )

@@ -12,7 +12,8 @@ TOP_KEYS = [
 ]  # fmt: skip
 NESTED_KEYS = {
     "replay": ["events", "accounts_fed", "assessments", "cadence_s", "threshold", "sim_start", "sim_end",
-               "sim_duration_s", "wall_s", "detector_s", "events_per_s", "peak_rss_mb"],
+               "sim_duration_s", "wall_s", "detector_s", "events_per_s", "detector_events_per_s",
+               "peak_rss_mb"],
     "accounts": ["n_scored", "n_attack", "n_legit", "n_flagged", "true_positives", "false_positives",
                  "false_negatives", "true_negatives", "precision", "recall", "false_positive_rate",
                  "median_time_to_flag_s"],

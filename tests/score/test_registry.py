@@ -30,9 +30,17 @@ def test_unknown_name():
         make_detector("magic")
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("distillguard.detect.engine") is not None, reason="engine present"
-)
-def test_missing_engine_says_so():
+def test_missing_engine_says_so(monkeypatch):
+    from distillguard.sim.scoring import registry
+
+    monkeypatch.setattr(registry, "ENGINE_MODULE", "distillguard.detect.no_such_engine")
     with pytest.raises(DetectorUnavailable, match="not in this checkout"):
         make_detector("distillguard")
+
+
+def test_engine_by_name_when_present():
+    if importlib.util.find_spec("distillguard.detect.engine") is None:
+        pytest.skip("engine not in this checkout")
+    detector = make_detector("distillguard")
+    assert detector.name == "distillguard"
+    assert make_detector("distillguard") is not detector

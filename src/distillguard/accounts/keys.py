@@ -53,7 +53,7 @@ def parse_key(raw_key: str) -> tuple[str, str] | None:
 
 
 def hash_secret(secret: str, pepper: bytes) -> str:
-    return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(pepper, secret.encode(), "sha256").hex()
 
 
 def verify_secret(secret: str, stored_hash: str, pepper: bytes) -> bool:
@@ -119,6 +119,8 @@ class CachedKeyResolver:
     All keys (active and revoked) are loaded into a dict keyed by key id and reloaded every
     `refresh_interval` seconds by a background thread (`start()`), so a revocation anywhere
     takes effect within that interval; `invalidate()` applies one at once in this process.
+    A key that verified once is remembered by its raw value until the next reload, so
+    the common case is one dict lookup (no regex, no HMAC).
     A key id not in memory (created on another replica since the last refresh) is looked
     up in the database, at most `miss_lookups_per_second` times per second; unknown ids are
     remembered for `negative_ttl` seconds. A flood of made-up keys therefore costs a regex
@@ -142,6 +144,8 @@ class CachedKeyResolver:
         self._clock = clock
         self._pepper = registry.pepper
         self._keys: dict[str, KeyRecord] = {}
+        self._verified: dict[str, Principal] = {}  # raw key -> principal, cleared on every reload
+        self.verified_max = 1_000_000
         self._negative: dict[str, float] = {}  # key id -> expiry
         self._rate = miss_lookups_per_second
         self._tokens = miss_lookups_per_second
@@ -152,6 +156,11 @@ class CachedKeyResolver:
         self.refresh()
 
     def resolve(self, raw_key: str) -> Principal | None:
+        memo = self._verified  # read before the key map: a reload swaps the map, then the memo
+        principal = memo.get(raw_key)
+        if principal is not None:
+            self.stats.hits += 1
+            return principal
         parsed = parse_key(raw_key)
         if parsed is None:
             self.stats.malformed += 1
@@ -169,7 +178,10 @@ class CachedKeyResolver:
             self.stats.revoked += 1
             return None
         self.stats.hits += 1
-        return record.principal
+        principal = record.principal
+        if len(memo) < self.verified_max:  # a memo replaced by a reload meanwhile is simply dropped
+            memo[raw_key] = principal
+        return principal
 
     def _lookup_miss(self, key_id: str) -> KeyRecord | None:
         now = self._clock()
@@ -202,6 +214,7 @@ class CachedKeyResolver:
         """Reload every key from the registry (atomic swap; readers never see a partial map)."""
         records = self.registry.all_keys()
         self._keys = {r.key_id: r for r in records}
+        self._verified = {}  # revocations since the last reload take effect now
         now = self._clock()
         self._negative = {k: exp for k, exp in self._negative.items() if exp > now and k not in self._keys}
         self.stats.refreshes += 1
@@ -211,7 +224,7 @@ class CachedKeyResolver:
         for key_id in key_ids:
             self._keys.pop(key_id, None)
             self._negative.pop(key_id, None)
-        self.refresh()
+        self.refresh()  # also clears the verified-key memo
 
     def start(self) -> CachedKeyResolver:
         """Refresh in a daemon thread every `refresh_interval` seconds until `close()`."""

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import msgspec
 
 from distillguard.accounts.keys import (
+    CachedKeyResolver,
     KeyRecord,
     generate_key,
     hash_payment,
@@ -72,7 +73,7 @@ class SqlAccountRegistry:
         self.pepper = pepper_from_env() if pepper is None else pepper
         self._t = {name: f"{prefix}{name}" for name in ("dg_orgs", "dg_accounts", "dg_keys", "dg_meta")}
         self._create_schema()
-        self._check_pepper()
+        self._pepper_checked = False
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -141,7 +142,13 @@ class SqlAccountRegistry:
     def _before_schema(self, cur: Any) -> None:
         """Hook: PostgreSQL creates its schema and serialises concurrent creators here."""
 
-    def _check_pepper(self) -> None:
+    def check_pepper(self) -> None:
+        """Raise PepperMismatch if this database was set up with another pepper.
+
+        Runs lazily, before the first operation that hashes (keys, payment values), so that
+        reading account metadata (console, detector) works without the pepper."""
+        if self._pepper_checked:
+            return
         check = hash_secret(_PEPPER_CHECK_INPUT, self.pepper)
         with self._tx() as cur:
             cur.execute(self._sql("SELECT value FROM {dg_meta} WHERE name = 'pepper_check'"))
@@ -156,6 +163,7 @@ class SqlAccountRegistry:
                     "every stored API key and payment fingerprint would fail to match. "
                     "Set the original pepper."
                 )
+        self._pepper_checked = True
 
     # --- keys -----------------------------------------------------------------------------
 
@@ -168,6 +176,7 @@ class SqlAccountRegistry:
         """
         if not account_id:
             raise ValueError("account_id is required")
+        self.check_pepper()
         raw, key_id, secret = generate_key()
         with self._lock:
             account = self.get_account(account_id)
@@ -201,6 +210,7 @@ class SqlAccountRegistry:
 
     def all_keys(self) -> list[KeyRecord]:
         """Every key, revoked included (the resolver must know a revoked id is revoked)."""
+        self.check_pepper()
         return [_key(r) for r in self._query("SELECT " + ", ".join(_KEY_COLS) + " FROM {dg_keys}")]
 
     def list_keys(
@@ -233,6 +243,7 @@ class SqlAccountRegistry:
         parsed = parse_key(raw_key)
         if parsed is None:
             return None
+        self.check_pepper()
         record = self.get_key(parsed[0])
         if record is None or record.revoked or not verify_secret(parsed[1], record.secret_hash, self.pepper):
             return None
@@ -243,6 +254,7 @@ class SqlAccountRegistry:
     def upsert_account(self, info: AccountInfo) -> AccountInfo:
         """Insert or replace an account. A payment value is stored hashed (idempotently)."""
         if info.payment_fingerprint:
+            self.check_pepper()
             info = msgspec.structs.replace(
                 info, payment_fingerprint=hash_payment(info.payment_fingerprint, self.pepper)
             )
@@ -418,3 +430,15 @@ def open_registry(target: str | Path | None = None, *, pepper: bytes | None = No
         url, options = split_postgres_url(target)
         return PostgresAccountRegistry(url, schema=options.get("schema", "public"), pepper=pepper)
     return SqliteAccountRegistry(sqlite_path(target), pepper=pepper)
+
+
+def open_key_resolver(settings: Any) -> CachedKeyResolver:
+    """The gateway's key resolver: a started CachedKeyResolver over `settings.database_url`.
+
+    Any failure to open it is a ConfigError (one line for `serve`, not a traceback)."""
+    from distillguard.config import ConfigError
+
+    try:
+        return CachedKeyResolver(open_registry(settings.database_url)).start()
+    except Exception as exc:
+        raise ConfigError(f"cannot open the key registry at {settings.database_url}: {exc}") from exc

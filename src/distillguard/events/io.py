@@ -21,7 +21,7 @@ from distillguard.events.schema import AccountInfo, OrgInfo, RequestEvent
 T = TypeVar("T", bound=msgspec.Struct)
 
 CHUNK = 10_000  # JSONL lines per write/decode
-PARQUET_ROWS = 50_000  # rows per Parquet row group / read batch
+PARQUET_ROWS = 10_000  # rows per Parquet row group / read batch (bounds memory: ~50 MB)
 
 _encoder = msgspec.json.Encoder()
 
@@ -145,13 +145,14 @@ def arrow_schema(type_: type[msgspec.Struct] = RequestEvent) -> Any:
 def _to_table(chunk: list[msgspec.Struct], schema: Any) -> Any:
     import pyarrow as pa
 
-    columns = []
-    for fld in schema:
-        values = [getattr(item, fld.name) for item in chunk]
+    # One pass to tuples, then transpose: ~2x faster than a getattr loop per column.
+    columns = list(zip(*[msgspec.structs.astuple(item) for item in chunk], strict=True))
+    arrays = []
+    for fld, values in zip(schema, columns, strict=True):
         if pa.types.is_map(fld.type):
-            values = [list(v.items()) for v in values]
-        columns.append(pa.array(values, type=fld.type))
-    return pa.Table.from_arrays(columns, schema=schema)
+            values = tuple(list(v.items()) for v in values)
+        arrays.append(pa.array(values, type=fld.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def write_parquet(
@@ -183,7 +184,8 @@ def read_parquet(path: str | Path, type_: type[T], *, batch_rows: int = PARQUET_
     fields = set(type_.__struct_fields__)
     hints = typing.get_type_hints(type_)
     maps = {name for name, hint in hints.items() if typing.get_origin(hint) is dict}
-    parquet = pq.ParquetFile(str(path))
+    # pre_buffer=False: with it, pyarrow keeps read-ahead buffers and memory grows with the file.
+    parquet = pq.ParquetFile(str(path), pre_buffer=False)
     names = [n for n in parquet.schema_arrow.names if n in fields]
     for batch in parquet.iter_batches(batch_size=batch_rows, columns=names):
         data = batch.to_pydict()
@@ -205,11 +207,12 @@ def read_events_parquet(path: str | Path) -> Iterator[RequestEvent]:
 # --- by file name ---------------------------------------------------------------------------
 
 
-def _is_parquet(path: Path) -> bool:
+def is_parquet_path(path: Path) -> bool:
     return path.suffix in (".parquet", ".pq")
 
 
-def _is_jsonl(path: Path) -> bool:
+def is_jsonl_path(path: Path) -> bool:
+    """.jsonl, .ndjson or .json, optionally gzipped."""
     suffixes = path.suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
@@ -219,18 +222,22 @@ def _is_jsonl(path: Path) -> bool:
 def read_events(path: str | Path) -> Iterator[RequestEvent]:
     """Events from a .jsonl[.gz] or .parquet file, in file order."""
     path = Path(path)
-    if _is_parquet(path):
+    if is_parquet_path(path):
         return read_events_parquet(path)
-    if _is_jsonl(path):
+    if is_jsonl_path(path):
         return read_events_jsonl(path)
     raise EventFileError(f"{path}: expected .jsonl, .jsonl.gz or .parquet")
+
+
+_is_parquet = is_parquet_path  # older private names, still imported elsewhere
+_is_jsonl = is_jsonl_path
 
 
 def write_events(path: str | Path, events: Iterable[RequestEvent]) -> int:
     """Write events to a .jsonl[.gz] or .parquet file (chosen by the name)."""
     path = Path(path)
-    if _is_parquet(path):
+    if is_parquet_path(path):
         return write_events_parquet(path, events)
-    if _is_jsonl(path):
+    if is_jsonl_path(path):
         return write_events_jsonl(path, events)
     raise EventFileError(f"{path}: expected .jsonl, .jsonl.gz or .parquet")

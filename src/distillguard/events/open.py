@@ -8,13 +8,15 @@ events.jsonl[.gz], events.parquet  files, read-only (simulator output, exported 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import msgspec
+
 from distillguard.events.columns import EventFilter
-from distillguard.events.io import _is_jsonl, _is_parquet, read_events
+from distillguard.events.io import is_jsonl_path, is_parquet_path, read_events, read_jsonl
 from distillguard.events.schema import RequestEvent
 from distillguard.events.store import EventStore
 from distillguard.events.writer import BatchingWriter
@@ -27,8 +29,9 @@ DEFAULT_DATABASE = "distillguard.db"
 
 
 def default_database() -> str:
-    """`DG_DATABASE` if set, else ./distillguard.db (the CLI's `--db` default)."""
-    return os.environ.get("DG_DATABASE") or DEFAULT_DATABASE
+    """The CLI's `--db` default: `DG_DATABASE`, else `DG_DATABASE_URL` (the gateway's
+    Settings.database_url from the environment), else ./distillguard.db."""
+    return os.environ.get("DG_DATABASE") or os.environ.get("DG_DATABASE_URL") or DEFAULT_DATABASE
 
 
 def is_postgres_url(target: str) -> bool:
@@ -67,7 +70,7 @@ def open_store(target: str | Path | None = None, *, readonly: bool = False) -> A
         schema, table = options.get("schema", "public"), options.get("table", "events")
         return PostgresEventStore(url, schema=schema, table=table, readonly=readonly)
     path = Path(target)
-    if not target.startswith("sqlite:") and (_is_jsonl(path) or _is_parquet(path)):
+    if not target.startswith("sqlite:") and (is_jsonl_path(path) or is_parquet_path(path)):
         return FileEventStore(path)
     from distillguard.events.sqlite_store import SqliteEventStore
 
@@ -79,20 +82,57 @@ def open_writer(target: str | Path | None = None, **writer_options: Any) -> Batc
     return BatchingWriter(open_store(target), close_store=True, **writer_options)
 
 
+class _TsOnly(msgspec.Struct):
+    ts_start: float
+
+
 class FileEventStore:
     """A JSONL or Parquet file seen as a read-only `EventStore`.
 
-    Events come in file order (the simulator writes them in time order); seq is the
-    1-based position in the file. Filters are applied while streaming.
+    seq is the 1-based position in the file, and tailing (`after_seq`) follows file order.
+    Otherwise events come in time order, like the database stores: a file already in time
+    order (what the simulator writes) streams; an unordered one (a foreign log) is sorted
+    in memory, once its first pass over `ts_start` found it out of order.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if not self.path.exists():
             raise FileNotFoundError(f"no event file at {self.path}")
+        self._time_ordered: bool | None = None
 
     def write_many(self, events: list[RequestEvent]) -> None:
         raise PermissionError(f"{self.path} is a read-only event file; write with distillguard.events.io")
+
+    def is_time_ordered(self) -> bool:
+        """One cheap pass over the timestamps only (cached)."""
+        if self._time_ordered is None:
+            previous = float("-inf")
+            ordered = True
+            for ts in self._timestamps():
+                if ts < previous:
+                    ordered = False
+                    break
+                previous = ts
+            self._time_ordered = ordered
+        return self._time_ordered
+
+    def _timestamps(self) -> Iterator[float]:
+        if is_parquet_path(self.path):
+            import pyarrow.parquet as pq
+
+            parquet = pq.ParquetFile(str(self.path), pre_buffer=False)
+            for batch in parquet.iter_batches(columns=["ts_start"]):
+                yield from batch.column(0).to_pylist()
+        else:
+            for item in read_jsonl(self.path, _TsOnly):
+                yield item.ts_start
+
+    def _in_order(self, after_seq: int | None) -> Iterable[tuple[int, RequestEvent]]:
+        numbered = enumerate(read_events(self.path), start=1)
+        if after_seq is not None or self.is_time_ordered():
+            return numbered
+        return sorted(numbered, key=lambda pair: (pair[1].ts_start, pair[0]))
 
     def iter_with_seq(
         self,
@@ -105,7 +145,7 @@ class FileEventStore:
     ) -> Iterator[tuple[int, RequestEvent]]:
         flt = EventFilter(since, until, after_seq, filters)
         emitted = 0
-        for seq, event in enumerate(read_events(self.path), start=1):
+        for seq, event in self._in_order(after_seq):
             if limit is not None and emitted >= limit:
                 return
             if after_seq is not None and seq <= after_seq:

@@ -148,11 +148,14 @@ class PostgresEventStore:
         if limit is not None:
             query += f" LIMIT {int(limit)}"
         # A server-side cursor lives in a transaction: a non-autocommit connection.
-        with self._connect(autocommit=False) as conn, conn.cursor(name=f"dg_{uuid.uuid4().hex}") as cur:
-            cur.itersize = 2000
-            cur.execute(query.encode(), params)
-            for row in cur:
-                yield row[0], self._codec.from_row(row[1:])
+        with self._connect(autocommit=False) as conn:
+            if not self._has_table(conn):
+                return
+            with conn.cursor(name=f"dg_{uuid.uuid4().hex}") as cur:
+                cur.itersize = 2000
+                cur.execute(query.encode(), params)
+                for row in cur:
+                    yield row[0], self._codec.from_row(row[1:])
 
     def last_seq(self) -> int:
         return int(self._scalar(f"SELECT COALESCE(MAX(seq), 0) FROM {self._qualified}", []))
@@ -180,13 +183,24 @@ class PostgresEventStore:
         if limit is not None:
             query += f" LIMIT {int(limit)}"
         with self._connect() as conn:
+            if not self._has_table(conn):
+                return []
             return [(row[0], int(row[1])) for row in conn.execute(query.encode(), params)]
 
     def _scalar(self, query: str, params: list[Any]) -> Any:
         with self._connect() as conn:
+            if not self._has_table(conn):
+                return 0
             row = conn.execute(query.encode(), params).fetchone()
             assert row is not None
             return row[0]
+
+    def _has_table(self, conn: psycopg.Connection[Any]) -> bool:
+        """A read-only store may be opened before any gateway wrote (e.g. `detect` first)."""
+        if not self.readonly:
+            return True
+        row = conn.execute("SELECT to_regclass(%s)", [self._qualified]).fetchone()
+        return row is not None and row[0] is not None
 
     def drop(self) -> None:
         """Drop the table (tests and `--reset` only)."""

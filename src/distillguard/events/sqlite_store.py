@@ -133,6 +133,8 @@ class SqliteEventStore:
             sql += f" LIMIT {int(limit)}"
         conn = self._reader()
         try:
+            if not self._has_table(conn):
+                return
             cursor = conn.execute(sql, params)
             while rows := cursor.fetchmany(1000):
                 for row in rows:
@@ -168,16 +170,28 @@ class SqliteEventStore:
             sql += f" LIMIT {int(limit)}"
         conn = self._reader()
         try:
+            if not self._has_table(conn):
+                return []
             return [(row[0], int(row[1])) for row in conn.execute(sql, params)]
         finally:
             conn.close()
 
     def _scalar(self, sql: str, params: list[Any]) -> Any:
+        """A count or max; 0 when the table does not exist yet."""
         conn = self._reader()
         try:
+            if not self._has_table(conn):
+                return 0
             return conn.execute(sql, params).fetchone()[0]
         finally:
             conn.close()
+
+    def _has_table(self, conn: sqlite3.Connection) -> bool:
+        """A read-only store may be opened before any gateway wrote (e.g. `detect` first)."""
+        if not self.readonly:
+            return True
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return conn.execute(query, [self.table]).fetchone() is not None
 
     def _reader(self) -> sqlite3.Connection:
         return sqlite3.connect(self._uri, uri=True, check_same_thread=False, timeout=30.0)

@@ -10,8 +10,8 @@ Policy (also in docs/storage.md):
   event is dropped and counted in `stats.dropped`. The gateway never waits for storage.
 - A failed write is retried with exponential backoff (capped at `max_backoff`) for as long
   as the writer runs; events keep queueing meanwhile and, once the queue is full, new ones
-  are dropped. On `close()` a failing batch gets `close_retries` more tries, then is
-  counted in `stats.failed` and logged.
+  are dropped. On `close()` a failing batch gets `close_retries` more tries, then it and
+  everything still queued are counted in `stats.failed` and logged.
 - `close()` writes everything submitted before it and returns when it is durable (or
   counted as failed); events submitted after `close()` are counted in `stats.rejected`.
 """
@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from distillguard.events.schema import RequestEvent
 from distillguard.events.store import EventSink
@@ -81,6 +81,8 @@ class BatchingWriter:
         self._progress = threading.Condition()
         self._closing = False
         self._closed = False
+        self._gave_up = False
+        self._stop = threading.Event()
         self._submitted = 0
         self._dropped = 0
         self._rejected = 0
@@ -144,6 +146,7 @@ class BatchingWriter:
         if self._closed:
             return
         self._closing = True
+        self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
         if self._thread.is_alive():
@@ -180,6 +183,9 @@ class BatchingWriter:
                 return
 
     def _write(self, batch: list[RequestEvent]) -> None:
+        if self._gave_up:  # the store failed at shutdown already: don't stall close() per batch
+            self._count(failed=len(batch))
+            return
         backoff = min(0.05, self.max_backoff)
         tries_left_after_close = self.close_retries
         while True:
@@ -189,12 +195,14 @@ class BatchingWriter:
                 self._write_errors += 1
                 if self._closing:
                     if tries_left_after_close <= 0:
-                        log.exception("giving up on %d events after repeated write errors", len(batch))
+                        log.exception("giving up on %d queued events after repeated write errors", len(batch))
+                        self._gave_up = True
                         self._count(failed=len(batch))
                         return
                     tries_left_after_close -= 1
                 log.warning("event batch write failed; retrying in %.2fs", backoff, exc_info=True)
-                time.sleep(backoff)
+                # close() cuts a long backoff short: shutdown should not wait max_backoff per try
+                self._stop.wait(backoff if not self._closing else min(backoff, 0.1))
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
             self._count(written=len(batch))
@@ -247,3 +255,16 @@ class ListSink:
 
     def close(self) -> None:
         pass
+
+
+def open_sink(settings: Any) -> BatchingWriter:
+    """The gateway's event sink: a BatchingWriter over `settings.database_url` (see events.open).
+
+    Any failure to open it is a ConfigError (one line for `serve`, not a traceback)."""
+    from distillguard.config import ConfigError
+    from distillguard.events.open import open_writer
+
+    try:
+        return open_writer(settings.database_url)
+    except Exception as exc:
+        raise ConfigError(f"cannot open the event log at {settings.database_url}: {exc}") from exc

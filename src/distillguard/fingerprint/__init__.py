@@ -7,7 +7,7 @@ is built from, usable on their own. Optional semantic embeddings live in
 
 from distillguard.fingerprint.enrich import enrich
 from distillguard.fingerprint.intent import cot_score, datagen_score, rubric_score
-from distillguard.fingerprint.lang import lang
+from distillguard.fingerprint.language import lang
 from distillguard.fingerprint.minhash import (
     NUM_PERM,
     jaccard_estimate,
@@ -16,7 +16,7 @@ from distillguard.fingerprint.minhash import (
     minhash_signature,
     shingles,
 )
-from distillguard.fingerprint.skeleton import skeleton, skeleton_hash, stable_hash, system_prompt_hash
+from distillguard.fingerprint.prompt_skeleton import skeleton, skeleton_hash, stable_hash, system_prompt_hash
 
 __all__ = [
     "NUM_PERM",

@@ -87,7 +87,11 @@ class PromptEmbedder:
         model = self._load()
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
-            chunk = [t[: self.max_chars] for t in texts[start : start + self.batch_size]]
+            # "replace" drops lone surrogates, which the tokenizer rejects
+            chunk = [
+                t[: self.max_chars].encode("utf-8", "replace").decode("utf-8")
+                for t in texts[start : start + self.batch_size]
+            ]
             nonempty = [i for i, t in enumerate(chunk) if t.strip()]
             if nonempty:
                 vectors = model.embed([chunk[i] for i in nonempty], norm=True)

@@ -1,6 +1,7 @@
 """Fill an event's edge fingerprints from its text: what the gateway does per request.
 
-Runs in the gateway's hot path, so it is one cue scan, one skeleton pass and one MinHash
+Runs in the gateway's hot path, so it is one cue scan, one n-gram lookup, one skeleton
+pass and one MinHash
 (~tens of µs for a typical prompt; see bench/fingerprint_speed.py). It never overwrites:
 events that already carry fingerprints (from the edge) or no text (retention
 "fingerprints-only") are left as they are, so `enrich` is safe to call on any event.
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from distillguard.events.schema import RequestEvent
 from distillguard.fingerprint.cues import count_families, scoring_view
-from distillguard.fingerprint.intent import cot_from_counts, datagen_from_counts, rubric_from_counts
-from distillguard.fingerprint.lang import lang_from_view
+from distillguard.fingerprint.intent import intent_scores
+from distillguard.fingerprint.language import lang_from_view
 from distillguard.fingerprint.minhash import minhash_of_skeleton
-from distillguard.fingerprint.skeleton import skeleton, stable_hash, system_prompt_hash
+from distillguard.fingerprint.prompt_skeleton import skeleton, stable_hash, system_prompt_hash
 
 
 def enrich(event: RequestEvent) -> RequestEvent:
@@ -28,9 +29,10 @@ def enrich(event: RequestEvent) -> RequestEvent:
     event.minhash = minhash_of_skeleton(skel)
     view = scoring_view(text)
     counts = count_families(view)
-    event.cot_score = round(cot_from_counts(counts), 4)
-    event.rubric_score = round(rubric_from_counts(counts), 4)
-    event.datagen_score = round(datagen_from_counts(counts, view), 4)
+    scores = intent_scores(text, view, counts)
+    event.cot_score = round(scores.cot, 4)
+    event.rubric_score = round(scores.rubric, 4)
+    event.datagen_score = round(scores.datagen, 4)
     event.lang = lang_from_view(view, counts)
     if not event.prompt_chars:
         event.prompt_chars = len(text)

@@ -335,6 +335,17 @@ DG_COUNT_NOUNS = [
     "variantes",
 ]
 
+# Broad hints used only to decide whether the n-gram model runs (intent.py): words around
+# thinking, results and labels that paraphrased requests keep even when no cue above fires.
+NGRAM_GATE = [
+    "think", "thought", "approach", "conclu", "result", "solution", "label", "reason",
+    "思", "想", "结果", "答案", "结论", "标签", "理",
+    "piens", "pensa", "pensando", "resultado", "solución", "conclusión", "etiquet", "razon",
+    "мысл", "дума", "результат", "решени", "вывод", "метк", "рассужд",
+    "denk", "dachte", "ergebnis", "lösung", "schluss", "label", "überleg",
+    "pens", "résultat", "conclusion", "étiquet", "raison",
+]
+
 # --- context ----------------------------------------------------------------------------------
 # Source code in the prompt: "dataset", "score", "accuracy" there are identifiers, not intents.
 CODE_MARKERS = [
@@ -396,5 +407,6 @@ FAMILIES: dict[str, list[str]] = {
     "dg_diverse": DG_DIVERSE,
     "dg_many": DG_MANY,
     "code": CODE_MARKERS,
+    "ngram_gate": NGRAM_GATE,
     **{f"lang_{code}": [w + "$" for w in words] for code, words in LANG_STOPWORDS.items()},
 }

@@ -1,7 +1,7 @@
 """MinHash signatures of prompt skeletons, for near-duplicate linking across accounts.
 
 Parameters (changing any of them invalidates stored signatures):
-- input: the prompt *skeleton* (see skeleton.py), so template fills with different values
+- input: the prompt *skeleton* (see prompt_skeleton.py), so template fills with different values
   and light paraphrases of one template land close together;
 - shingles: word bigrams of the skeleton ("solve <n>", "<n> *", ...); runs of CJK
   characters, which have no spaces, are split into character bigrams first; a text of a
@@ -20,7 +20,7 @@ import re
 
 from rensa import RMinHash
 
-from distillguard.fingerprint.skeleton import skeleton
+from distillguard.fingerprint.prompt_skeleton import skeleton
 
 NUM_PERM = 64
 SEED = 1729
@@ -48,7 +48,12 @@ def shingles(skeleton_text: str) -> set[str]:
 
 def minhash_of_skeleton(skeleton_text: str) -> list[int]:
     hasher = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    hasher.update(list(shingles(skeleton_text)))
+    tokens = list(shingles(skeleton_text))
+    try:
+        hasher.update(tokens)
+    except UnicodeEncodeError:  # lone surrogates (broken client JSON): hash their raw code units
+        hasher = RMinHash(num_perm=NUM_PERM, seed=SEED)
+        hasher.update([t.encode("utf-8", "surrogatepass") for t in tokens])
     return list(hasher.digest())
 
 

@@ -24,6 +24,7 @@ from distillguard.gateway.validation import (
 )
 
 MESSAGES = "/v1/messages"
+COUNT_TOKENS = "/v1/messages/count_tokens"
 
 _OPTIONAL = {
     "system": (STRING, ARRAY),
@@ -36,14 +37,21 @@ _OPTIONAL = {
     "thinking": (OBJECT,),
     "metadata": (OBJECT,),
 }
-# Headers a client sends that the upstream must see.
-FORWARDED_HEADERS = ("anthropic-version", "anthropic-beta")
 
 
 def validate_messages(body: Any) -> dict[str, Any]:
     checked = check_fields(
         body, {"model": (STRING,), "max_tokens": (INTEGER,), "messages": (ARRAY,)}, _OPTIONAL
     )
+    return _check_roles(checked)
+
+
+def validate_messages_shape(body: Any) -> dict[str, Any]:
+    """count_tokens: a messages request without max_tokens."""
+    return _check_roles(check_fields(body, {"model": (STRING,), "messages": (ARRAY,)}, _OPTIONAL))
+
+
+def _check_roles(checked: dict[str, Any]) -> dict[str, Any]:
     check_messages(checked["messages"])
     for i, msg in enumerate(checked["messages"]):
         if msg["role"] not in ("user", "assistant"):

@@ -11,8 +11,11 @@ with `run(app, settings)` (uvloop, handler cancellation on client disconnect).
 from __future__ import annotations
 
 import asyncio
+import gc
+import itertools
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from typing import Any
 import aiohttp
 import orjson
 from aiohttp import web
+from yarl import URL
 
 from distillguard.config import ConfigError, Settings
 from distillguard.events.schema import Flavor, RequestEvent
@@ -37,6 +41,8 @@ from distillguard.gateway.upstream import Upstream, UpstreamPool, response_heade
 log = logging.getLogger(__name__)
 
 GATEWAY_KEY: web.AppKey[Gateway] = web.AppKey("distillguard_gateway")
+# A model id as a path segment: no "/", nothing a URL would normalise into another path.
+_MODEL_PATH = re.compile(r"^/v1/models/[A-Za-z0-9._:@+-]{1,200}$")
 CLIENT_CLOSED = 499  # nginx's "client closed request": recorded, never sent
 
 
@@ -68,6 +74,14 @@ ROUTES: dict[str, Route] = {
         openai_api.observe_chunk,
     ),
     openai_api.MODELS: Route("GET", "openai", None, None, openai_api.observe_body, openai_api.observe_chunk),
+    anthropic_api.COUNT_TOKENS: Route(
+        "POST",
+        "anthropic",
+        anthropic_api.validate_messages_shape,
+        anthropic_api.describe_messages,
+        anthropic_api.observe_body,
+        anthropic_api.observe_event,
+    ),
     anthropic_api.MESSAGES: Route(
         "POST",
         "anthropic",
@@ -89,8 +103,13 @@ def caller_flavor(request: web.BaseRequest, route: Route | None) -> Flavor:
     return "openai"
 
 
+_ID_PREFIX = "req_" + os.urandom(8).hex()  # random per process: unique across replicas
+_id_counter = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return "req_" + os.urandom(12).hex()
+    """Unique, cheap (no syscall per request); not a secret."""
+    return f"{_ID_PREFIX}{next(_id_counter):08x}"
 
 
 class Gateway:
@@ -113,6 +132,7 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.retention = settings.retention
         self.max_body = settings.max_body_bytes
+        self.forward_prefixes = tuple(p.lower() for p in settings.forward_header_prefixes)
 
     # --- the handler ------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -121,6 +141,8 @@ class Gateway:
         if len(path) > 1 and path.endswith("/"):
             path = path[:-1]
         route = ROUTES.get(path)
+        if route is None and _MODEL_PATH.match(path) and not path.endswith(("/.", "/..")):
+            route = ROUTES[openai_api.MODELS]  # GET /v1/models/{id}
         flavor = caller_flavor(request, route)
         if route is None:
             return error_response(
@@ -151,7 +173,10 @@ class Gateway:
         try:
             try:
                 ctx, raw_body = await self._prepare(request, route, event)
-                response, summary = await self._proxy(request, route, ctx, raw_body)
+                await self._on_request(ctx)
+                # Created here so a stream cut short by the client still records what it got.
+                summary = ResponseSummary()
+                response = await self._proxy(request, route, ctx, raw_body, summary)
             except GatewayError as err:
                 event.status = err.status
                 event.error_type = error_type_name(flavor, err.status, err.code)
@@ -179,6 +204,14 @@ class Gateway:
             event.error_type = "client_disconnected"
             await self._complete(ctx, event, summary, route, t0)
             raise
+        if not response.prepared and event.status != CLIENT_CLOSED:
+            # Send before recording, so fingerprints, plugins' on_complete and metrics cost
+            # the client no latency (aiohttp accepts an already-sent response back).
+            try:
+                await response.prepare(request)
+                await response.write_eof()
+            except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+                event.status, event.error_type = CLIENT_CLOSED, "client_disconnected"
         await self._complete(ctx, event, summary, route, t0)
         return response
 
@@ -193,6 +226,15 @@ class Gateway:
         ts_end = time.time()
         if route.validate is None:  # GET /v1/models: nothing to count
             summary = None
+        # Work deferred off the latency path when no plugin needed it earlier.
+        if ctx is not None and route.describe is not None and not self.plugins:
+            route.describe(ctx.body, event)
+        if summary is not None and summary.pending_body is not None:
+            try:  # noqa: SIM105 - the cheaper form on the hot path
+                route.observe_body(summary, orjson.loads(summary.pending_body))
+            except orjson.JSONDecodeError:
+                pass
+            summary.pending_body = None
         event = recorder.finish_event(event, summary, self.retention, ts_end)
         if ctx is not None:
             ctx.event = event
@@ -203,7 +245,9 @@ class Gateway:
                     log.exception("plugin %s on_complete failed", plugin.name)
         recorder.submit(self.sink, event)
         first_byte = event.ts_first_byte - t0 if event.ts_first_byte is not None else None
-        self.metrics.observe(event.endpoint, event.status, ts_end - t0, first_byte)
+        # Label by route, not raw path: /v1/models/{id} must not mint a series per id.
+        label = event.endpoint if event.endpoint in ROUTES else openai_api.MODELS + "/{id}"
+        self.metrics.observe(label, event.status, ts_end - t0, first_byte)
 
     def _client_ip(self, request: web.Request) -> str:
         if self.settings.trust_forwarded_for:
@@ -236,8 +280,8 @@ class Gateway:
         if route.validate is not None:
             raw = await self._read_body(request)
             body = route.validate(self._parse_json(raw))
-            if route.describe is not None:
-                route.describe(body, event)
+            if route.describe is not None and self.plugins:
+                route.describe(body, event)  # plugins decide on it; else after the response
         ctx = RequestContext(
             request_id=event.request_id,
             flavor=route.flavor,
@@ -249,6 +293,9 @@ class Gateway:
             event=event,
             upstream_name=self.upstreams.default_name,
         )
+        return ctx, raw
+
+    async def _on_request(self, ctx: RequestContext) -> None:
         for plugin in self.plugins:
             rejection = await plugin.on_request(ctx)
             if rejection is not None:
@@ -256,7 +303,6 @@ class Gateway:
                 raise GatewayError(
                     rejection.status, rejection.message, rejection.code, headers=dict(rejection.headers)
                 )
-        return ctx, raw
 
     async def _read_body(self, request: web.Request) -> bytes:
         length = request.content_length
@@ -292,17 +338,21 @@ class Gateway:
     # --- the upstream call ---------------------------------------------------------------
     def _upstream_request_headers(self, request: web.Request, flavor: Flavor, up: Upstream) -> dict[str, str]:
         out = {"Content-Type": "application/json", "Accept-Encoding": "identity"}
-        if flavor == "anthropic" or "anthropic-version" in request.headers:
-            for name in anthropic_api.FORWARDED_HEADERS:
-                value = request.headers.get(name)
-                if value is not None:
-                    out[name] = value
+        prefixes = self.forward_prefixes
+        for name, value in request.headers.items():
+            if name.lower().startswith(prefixes):
+                out[name] = value
         out.update(up.auth_headers(flavor))
         return out
 
     async def _proxy(
-        self, request: web.Request, route: Route, ctx: RequestContext, raw_body: bytes
-    ) -> tuple[web.StreamResponse, ResponseSummary | None]:
+        self,
+        request: web.Request,
+        route: Route,
+        ctx: RequestContext,
+        raw_body: bytes,
+        summary: ResponseSummary,
+    ) -> web.StreamResponse:
         event = ctx.event
         up = self.upstreams.get(ctx.upstream_name)
         event.upstream = up.name
@@ -313,10 +363,9 @@ class Gateway:
             # have rewritten the parsed body, so then it is re-encoded.
             data = orjson.dumps(ctx.body) if self.plugins else raw_body
         req_headers = self._upstream_request_headers(request, ctx.flavor, up)
-        url = up.base_url + event.endpoint
+        url: URL | str = up.url_for(event.endpoint)
         if request.query_string:
-            url += "?" + request.query_string
-        summary = ResponseSummary()
+            url = up.base_url + event.endpoint + "?" + request.query_string
         try:
             async with self.upstreams.session.request(
                 route.method, url, data=data, headers=req_headers, timeout=up.timeout
@@ -327,25 +376,26 @@ class Gateway:
                 headers.update(ctx.response_headers)
                 ctype = upstream.headers.get("Content-Type", "")
                 if upstream.status >= 400:
-                    return await self._pass_error(upstream, route, ctx, headers), summary
+                    return await self._pass_error(upstream, route, ctx, headers)
                 if ctype.startswith("text/event-stream"):
-                    resp = await self._stream(request, upstream, route, ctx, headers, transforms, summary)
-                    return resp, summary
+                    return await self._stream(request, upstream, route, ctx, headers, transforms, summary)
                 body = await upstream.read()
                 event.status = upstream.status
-                parsed: Any = None
-                if ctype.startswith("application/json"):
-                    try:
-                        parsed = orjson.loads(body)
-                    except orjson.JSONDecodeError:
-                        parsed = None
-                if parsed is not None:
-                    if transforms and isinstance(parsed, dict):
-                        for t in transforms:
-                            parsed = t.transform_body(parsed)
-                        body = orjson.dumps(parsed)
-                    route.observe_body(summary, parsed)
-                return web.Response(status=upstream.status, body=body, headers=headers), summary
+                if not ctype.startswith("application/json"):
+                    return web.Response(status=upstream.status, body=body, headers=headers)
+                if not transforms:
+                    summary.pending_body = body  # observed after the response is sent
+                    return web.Response(status=upstream.status, body=body, headers=headers)
+                try:
+                    parsed = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    return web.Response(status=upstream.status, body=body, headers=headers)
+                if isinstance(parsed, dict):
+                    for t in transforms:
+                        parsed = t.transform_body(parsed)
+                    body = orjson.dumps(parsed)
+                route.observe_body(summary, parsed)
+                return web.Response(status=upstream.status, body=body, headers=headers)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             self.metrics.upstream_errors.labels(up.name, "timeout").inc()
             raise GatewayError(504, f"Upstream '{up.name}' timed out.", "upstream_timeout") from None
@@ -426,15 +476,24 @@ class Gateway:
                     _observe(observe, summary, data)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             self.metrics.upstream_errors.labels(event.upstream, "timeout").inc()
-            event.status, event.error_type = 504, "upstream_timeout"
+            event.error_type = "upstream_timeout"  # status stays what the client got
             if not done:
                 await resp.write(sse_error_frame(ctx.flavor, 504, "Upstream timed out mid-stream."))
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
             self.metrics.upstream_errors.labels(event.upstream, "protocol").inc()
-            event.status, event.error_type = 502, "upstream_error"
+            event.error_type = "upstream_error"
             if not done:
                 message = f"Upstream failed mid-stream: {type(exc).__name__}."
                 await resp.write(sse_error_frame(ctx.flavor, 502, message))
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise  # the client went away: handled (and recorded) by `handle`
+        except Exception:
+            # Headers are out, so no new response: end the stream with an error frame.
+            log.exception("stream failed for %s", event.request_id)
+            event.error_type = "gateway_error"
+            if not done:
+                message = f"Internal gateway error (request {event.request_id})."
+                await resp.write(sse_error_frame(ctx.flavor, 500, message))
         if summary.error_type is not None and event.error_type is None:
             event.error_type = summary.error_type
         await resp.write_eof()
@@ -448,12 +507,21 @@ class _CoalescingStreamResponse(web.StreamResponse):
     _send_headers_immediately = False
 
 
+# JSON strings cannot hold a raw newline, so a line that starts with these is a real frame.
 def _ends_openai_stream(chunk: bytes) -> bool:
-    return chunk.endswith(OPENAI_DONE)
+    n = len(OPENAI_DONE)
+    return chunk.endswith(OPENAI_DONE) and (len(chunk) == n or chunk[-n - 1] == 0x0A)
 
 
 def _ends_anthropic_stream(chunk: bytes) -> bool:
-    return chunk.endswith(b"\n\n") and b"message_stop" in chunk[-80:]
+    if not chunk.endswith(b"\n\n"):
+        return False
+    start = chunk.rfind(b"event: message_stop")
+    return (
+        start >= 0
+        and (start == 0 or chunk[start - 1] == 0x0A)
+        and chunk.find(b"\n\n", start) == len(chunk) - 2
+    )
 
 
 def _observe(observe: Callable[[ResponseSummary, Any], None], summary: ResponseSummary, data: bytes) -> None:
@@ -557,6 +625,11 @@ def create_app(
 
     async def on_startup(app: web.Application) -> None:
         await gateway.upstreams.start()
+        recorder.warm_up()
+        # Everything allocated so far lives for the whole process: keep it out of the
+        # collector's scans, which otherwise show up as latency spikes at the p99.
+        gc.collect()
+        gc.freeze()
 
     async def on_cleanup(app: web.Application) -> None:
         await gateway.upstreams.close()
@@ -571,15 +644,23 @@ def create_app(
     return app
 
 
-def run(app: web.Application, settings: Settings, *, print_fn: Callable[[str], None] | None = print) -> None:
+def run(
+    app: web.Application,
+    settings: Settings,
+    *,
+    print_fn: Callable[[str], None] | None = print,
+    use_uvloop: bool = True,
+) -> None:
     """Serve until SIGINT/SIGTERM on uvloop; a client disconnect cancels its handler (and
     with it the upstream request); shutdown drains in-flight requests, then flushes the sink."""
-    try:
-        import uvloop
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if use_uvloop:
+        try:
+            import uvloop
 
-        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        loop_factory = None
+            loop_factory = uvloop.new_event_loop
+        except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+            pass
     loop = loop_factory() if loop_factory else asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     web.run_app(

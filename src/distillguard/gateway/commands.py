@@ -35,31 +35,23 @@ def load_plugins(specs: list[str], settings: Settings) -> list[Plugin]:
 
 
 def open_key_resolver(settings: Settings, no_auth: bool) -> KeyResolver:
-    """The accounts registry when it is installed, else refuse to run without --no-auth."""
-    from distillguard.config import ConfigError
+    """The accounts registry behind an in-memory cache (refreshed in the background), or,
+    with --no-auth, any key accepted."""
+    from distillguard.accounts.keys import CachedKeyResolver, pepper_from_env
+    from distillguard.accounts.registry import open_registry
     from distillguard.gateway.auth import AllowAnyKeyResolver
 
     if no_auth:
         return AllowAnyKeyResolver()
-    try:
-        registry = importlib.import_module("distillguard.accounts.registry")
-    except ModuleNotFoundError:
-        raise ConfigError(
-            "no key registry available (distillguard.accounts.registry); run with --no-auth"
-        ) from None
-    resolver: KeyResolver = registry.open_key_resolver(settings)
-    return resolver
+    registry = open_registry(settings.database_url, pepper=pepper_from_env())
+    return CachedKeyResolver(registry).start()
 
 
-def open_event_sink(settings: Settings) -> EventSink | None:
-    """The batching event writer for `settings.database_url`, when the storage module exists."""
-    try:
-        writer = importlib.import_module("distillguard.events.writer")
-    except ModuleNotFoundError:
-        typer.echo("warning: distillguard.events.writer not installed; events are not recorded", err=True)
-        return None
-    sink: EventSink = writer.open_sink(settings)
-    return sink
+def open_event_sink(settings: Settings) -> EventSink:
+    """The batching writer for `settings.database_url` (SQLite file or PostgreSQL)."""
+    from distillguard.events.open import open_writer
+
+    return open_writer(settings.database_url)
 
 
 def register(app: typer.Typer) -> None:
@@ -72,6 +64,7 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option(None, "--host", help="Listen address (default 127.0.0.1)"),
         port: int = typer.Option(None, "--port", help="Listen port (default 8080)"),
         retention: str = typer.Option(None, "--retention", help="full | fingerprints-only | none"),
+        db: str = typer.Option(None, "--db", help="Events + keys database: SQLite path/URL or postgresql://"),
         no_auth: bool = typer.Option(False, "--no-auth", help="Accept any API key (private deployments)"),
     ) -> None:
         """Run the OpenAI- and Anthropic-compatible gateway."""
@@ -82,20 +75,32 @@ def register(app: typer.Typer) -> None:
             settings = load_settings(
                 config,
                 upstream_url=upstream,
-                overrides={"listen_host": host, "listen_port": port, "retention": retention},
+                overrides={
+                    "listen_host": host,
+                    "listen_port": port,
+                    "retention": retention,
+                    "database_url": db,
+                },
             )
             if not settings.upstreams:
                 raise ConfigError("no upstream: pass --upstream URL or configure [upstreams.NAME]")
-            keys = open_key_resolver(settings, no_auth)
             plugins = load_plugins(settings.plugins, settings)
+            keys = open_key_resolver(settings, no_auth)
             sink = open_event_sink(settings)
         except ConfigError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         web_app = create_app(settings, sink=sink, key_resolver=keys, plugins=plugins)
+        close_keys = getattr(keys, "close", None)
+        if close_keys is not None:
+
+            async def _close_keys(_app: object) -> None:
+                close_keys()
+
+            web_app.on_cleanup.append(_close_keys)
         names = ", ".join(f"{n}={u.url}" for n, u in settings.upstreams.items())
         typer.echo(
             f"distillguard gateway on http://{settings.listen_host}:{settings.listen_port} -> {names} "
-            f"(retention={settings.retention})"
+            f"(retention={settings.retention}, events -> {settings.database_url})"
         )
         run(web_app, settings, print_fn=None)

@@ -39,10 +39,24 @@ def _load_enrich() -> Callable[[RequestEvent], RequestEvent] | None:
 _enrich = _load_enrich()
 
 
-def set_enricher(fn: Callable[[RequestEvent], RequestEvent] | None) -> None:
-    """Override the fingerprint hook (tests, or a deployment that fingerprints elsewhere)."""
+def set_enricher(
+    fn: Callable[[RequestEvent], RequestEvent] | None,
+) -> Callable[[RequestEvent], RequestEvent] | None:
+    """Override the fingerprint hook (tests, or a deployment that fingerprints elsewhere);
+    returns the previous one so it can be put back."""
     global _enrich
-    _enrich = fn
+    previous, _enrich = _enrich, fn
+    return previous
+
+
+def warm_up() -> None:
+    """Run the fingerprint hook once at startup: its first call builds lookup tables, which
+    would otherwise stall the first request."""
+    if _enrich is not None:
+        try:
+            _enrich(RequestEvent(request_id="warm-up", ts_start=0.0, prompt_text="Hello, explain this."))
+        except Exception:
+            log.exception("fingerprint.enrich failed on the warm-up event")
 
 
 def short_hash(text: str) -> str:
@@ -77,6 +91,7 @@ class ResponseSummary:
         "error_type",
         "finish_reason",
         "has_usage",
+        "pending_body",
         "prompt_tokens",
         "reasoning_chars",
         "reasoning_tokens",
@@ -93,6 +108,7 @@ class ResponseSummary:
         self.finish_reason: str | None = None
         self.error_type: str | None = None
         self.error_message: str | None = None
+        self.pending_body: bytes | None = None  # a JSON body not parsed yet (see app._complete)
 
 
 def finish_event(
@@ -103,6 +119,15 @@ def finish_event(
 ) -> RequestEvent:
     event.ts_end = ts_end
     response_text = "".join(summary.text_parts) if summary is not None else ""
+    if summary is not None and response_text.startswith("<think>"):
+        # Reasoning inline in the content (DeepSeek-R1 style, vLLM without a reasoning
+        # parser): count it as reasoning, keep only the answer as response text.
+        thought, sep, answer = response_text.partition("</think>")
+        if sep:
+            summary.reasoning_chars += len(thought) - len("<think>")
+            response_text = answer.lstrip("\n")
+    # 499: the client hung up; what it had received until then still counts.
+    delivered = event.status < 400 or event.status == 499
     if summary is not None:
         if summary.finish_reason is not None:
             event.finish_reason = summary.finish_reason
@@ -112,13 +137,13 @@ def finish_event(
             event.prompt_tokens = summary.prompt_tokens
             event.completion_tokens = summary.completion_tokens
             event.reasoning_tokens = summary.reasoning_tokens or (summary.reasoning_chars + 3) // 4
-        elif event.status < 400:
+        elif delivered:
             # No usage from upstream: ~4 characters per token, flagged as an estimate.
             event.prompt_tokens = (event.context_chars + 3) // 4
             event.reasoning_tokens = (summary.reasoning_chars + 3) // 4
             event.completion_tokens = (len(response_text) + 3) // 4 + event.reasoning_tokens
             event.usage_estimated = True
-    if event.status < 400:
+    if delivered:
         event.response_text = response_text
     if retention != "none" and _enrich is not None:
         try:

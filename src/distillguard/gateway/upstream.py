@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aiohttp
+from yarl import URL
 
 from distillguard.config import ConfigError, Settings, UpstreamSettings
 from distillguard.events.schema import Flavor
@@ -32,15 +33,25 @@ _DROP_RESPONSE_HEADERS = frozenset(
 
 
 class Upstream:
-    __slots__ = ("api_key", "base_url", "name", "timeout")
+    __slots__ = ("_urls", "api_key", "base_url", "name", "timeout")
 
     def __init__(self, name: str, cfg: UpstreamSettings) -> None:
         self.name = name
         self.base_url = cfg.url.rstrip("/")
         self.api_key = cfg.api_key
+        self._urls: dict[str, URL] = {}
         self.timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=cfg.connect_timeout_s, sock_read=cfg.read_timeout_s
         )
+
+    def url_for(self, path: str) -> URL:
+        """Parsed once per path (the client would otherwise parse the string per request)."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) > 1000:  # /v1/models/{id} paths are client-chosen: stay bounded
+                self._urls.clear()
+            url = self._urls[path] = URL(self.base_url + path)
+        return url
 
     def auth_headers(self, flavor: Flavor) -> dict[str, str]:
         if not self.api_key:

@@ -26,6 +26,7 @@ from distillguard.mock.errors import (
 )
 from distillguard.mock.generate import plan_output
 from distillguard.mock.pacing import cut_for_injected_error, send_paced, wait_whole_response
+from distillguard.mock.state import MockState
 from distillguard.mock.textgen import (
     estimate_tokens,
     prompt_seed,
@@ -184,9 +185,10 @@ def _frame(event: str, data: dict[str, Any], produced: int) -> tuple[bytes, int]
 
 
 class AnthropicHandlers:
-    def __init__(self, options: MockOptions, stats: dict[str, int]) -> None:
+    def __init__(self, options: MockOptions, state: MockState) -> None:
         self.options = options
-        self.stats = stats
+        self.state = state
+        self.stats = state.stats
 
     async def count_tokens(self, request: web.Request) -> web.Response:
         try:
@@ -207,6 +209,7 @@ class AnthropicHandlers:
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
+        self.state.record(request.path, request.headers, body)
         model = body.get("model")
         if not isinstance(model, str) or not model:
             raise BadRequest("model: Field required")

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from distillguard.mock.behaviour import (
 from distillguard.mock.errors import BadRequest, injected_message, openai_error, openai_error_body, read_json
 from distillguard.mock.generate import Planned, plan_output
 from distillguard.mock.pacing import cut_for_injected_error, send_paced, wait_whole_response
+from distillguard.mock.state import MockState
 from distillguard.mock.textgen import estimate_tokens, prompt_seed, token_logprob, top_alternatives
 from distillguard.mock.tools import arguments_for, choose_tool
 
@@ -36,6 +38,7 @@ _SLOT_BYTES = orjson.dumps(_SLOT)
 SYSTEM_FINGERPRINT = "fp_distillguard_mock"
 THINK_OPEN = "<think>\n"
 THINK_CLOSE = "\n</think>\n\n"
+PLAIN = ModelBehaviour(reasoning="none", redacted_thinking=False, error_status=None)
 # vLLM and OpenAI report a failure after the 200 as a data frame holding an error object.
 STREAM_ERROR_FRAME = (
     b"data: " + orjson.dumps(openai_error_body(500, "mock upstream: injected mid-stream failure")) + b"\n\n"
@@ -178,7 +181,7 @@ class Choice:
 def _build_choice(
     index: int,
     seed: int,
-    request: web.Request,
+    headers: Mapping[str, str],
     max_tokens: int | None,
     behaviour: ModelBehaviour,
     stop: list[str],
@@ -186,7 +189,7 @@ def _build_choice(
 ) -> Choice:
     style = behaviour.reasoning
     overhead = 2 if style == "think_tags" else 0
-    planned = plan_output(seed, request.headers, max_tokens, style != "none", overhead=overhead, stop=stop)
+    planned = plan_output(seed, headers, max_tokens, style != "none", overhead=overhead, stop=stop)
     reasoning: list[str] = []
     if style == "think_tags":
         content = [THINK_OPEN, *planned.reasoning, THINK_CLOSE, *planned.answer]
@@ -254,9 +257,10 @@ def _check_injected(request: web.Request, behaviour: ModelBehaviour) -> web.Resp
 
 
 class OpenAIHandlers:
-    def __init__(self, options: MockOptions, stats: dict[str, int]) -> None:
+    def __init__(self, options: MockOptions, state: MockState) -> None:
         self.options = options
-        self.stats = stats
+        self.state = state
+        self.stats = state.stats
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         self.stats["requests"] += 1
@@ -267,6 +271,7 @@ class OpenAIHandlers:
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
+        self.state.record(request.path, request.headers, body)
         model = _model(body)
         prompt = parse_messages(body)
         max_tokens = _int_field(body, "max_completion_tokens", 1)
@@ -296,7 +301,8 @@ class OpenAIHandlers:
         base_seed = prompt_seed(prompt.texts, self.options.seed)
         seeds = [_choice_seed(base_seed, i) for i in range(n)]
         choices = [
-            _build_choice(i, seed, request, max_tokens, behaviour, stop, tool) for i, seed in enumerate(seeds)
+            _build_choice(i, seed, request.headers, max_tokens, behaviour, stop, tool)
+            for i, seed in enumerate(seeds)
         ]
         usage = _usage(prompt.prompt_tokens, choices, behaviour)
         logprobs_top = (top or 0) if want_logprobs else None
@@ -357,6 +363,7 @@ class OpenAIHandlers:
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
+        self.state.record(request.path, request.headers, body)
         model = _model(body)
         prompts = _prompts(body.get("prompt"))
         max_tokens = _int_field(body, "max_tokens", 1)
@@ -376,9 +383,7 @@ class OpenAIHandlers:
         if injected is not None:
             return injected
         # Legacy completions carry no reasoning field: only <think> markup shows up.
-        text_behaviour = (
-            behaviour if behaviour.reasoning == "think_tags" else ModelBehaviour("none", False, None)
-        )
+        text_behaviour = behaviour if behaviour.reasoning == "think_tags" else PLAIN
         choices: list[Choice] = []
         seeds: list[int] = []
         prompt_tokens = 0
@@ -389,9 +394,11 @@ class OpenAIHandlers:
                 seed = _choice_seed(base, i)
                 seeds.append(seed)
                 choices.append(
-                    _build_choice(p_index * n + i, seed, request, max_tokens, text_behaviour, stop, None)
+                    _build_choice(
+                        p_index * n + i, seed, request.headers, max_tokens, text_behaviour, stop, None
+                    )
                 )
-        usage = _usage(prompt_tokens, choices, ModelBehaviour("none", False, None))
+        usage = _usage(prompt_tokens, choices, PLAIN)
         response_id = _new_id("cmpl")
         created = int(time.time())
         if stream:

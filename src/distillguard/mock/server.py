@@ -21,14 +21,11 @@ from distillguard.mock.anthropic_api import AnthropicHandlers
 from distillguard.mock.behaviour import MODEL_NAMES, MockOptions
 from distillguard.mock.errors import anthropic_error, openai_error
 from distillguard.mock.openai_api import OpenAIHandlers
+from distillguard.mock.state import MockState
 
 KNOWN_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/messages", "/healthz")
 MAX_BODY_BYTES = 64 * 1024 * 1024
-STATS_KEY = web.AppKey("mock_stats", dict)
-
-
-def new_stats() -> dict[str, int]:
-    return {"requests": 0, "streams_started": 0, "streams_completed": 0, "streams_cancelled": 0}
+STATE_KEY = web.AppKey("mock_state", MockState)
 
 
 def _is_anthropic(request: web.Request) -> bool:
@@ -80,7 +77,13 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _stats(request: web.Request) -> web.Response:
-    return web.Response(body=orjson.dumps(request.app[STATS_KEY]), content_type="application/json")
+    return web.Response(body=orjson.dumps(request.app[STATE_KEY].stats), content_type="application/json")
+
+
+async def _received(request: web.Request) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(list(request.app[STATE_KEY].received)), content_type="application/json"
+    )
 
 
 async def _fallback(request: web.Request) -> web.Response:
@@ -93,11 +96,11 @@ async def _fallback(request: web.Request) -> web.Response:
 
 def make_app(options: MockOptions | None = None) -> web.Application:
     options = options or MockOptions()
-    stats = new_stats()
+    state = MockState()
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[STATS_KEY] = stats
-    openai = OpenAIHandlers(options, stats)
-    anthropic = AnthropicHandlers(options, stats)
+    app[STATE_KEY] = state
+    openai = OpenAIHandlers(options, state)
+    anthropic = AnthropicHandlers(options, state)
     app.router.add_post("/v1/chat/completions", openai.chat_completions)
     app.router.add_post("/v1/completions", openai.completions)
     app.router.add_get("/v1/models", _models)
@@ -106,6 +109,7 @@ def make_app(options: MockOptions | None = None) -> web.Application:
     app.router.add_post("/v1/messages/count_tokens", anthropic.count_tokens)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/mock/stats", _stats)
+    app.router.add_get("/mock/requests", _received)
     app.router.add_route("*", "/{tail:.*}", _fallback)
     return app
 
@@ -117,7 +121,17 @@ class MockServer:
     runner: web.AppRunner
     host: str
     port: int
-    stats: dict[str, int] = field(default_factory=new_stats)
+    state: MockState = field(default_factory=MockState)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: requests, streams_started, streams_completed, streams_cancelled."""
+        return self.state.stats
+
+    @property
+    def received(self) -> list[dict[str, Any]]:
+        """The last 64 generation requests as received: {"path", "headers", "body"}."""
+        return list(self.state.received)
 
     @property
     def url(self) -> str:
@@ -141,12 +155,13 @@ async def start_mock(
 ) -> MockServer:
     """Start serving on the running loop; port 0 picks a free port (see `.port`)."""
     app = make_app(MockOptions(latency_ms=latency_ms, tokens_per_second=tokens_per_second, seed=seed))
-    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+    # A short shutdown_timeout: a test or demo exiting mid-stream should not wait a minute.
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=4096, reuse_address=True)
     await site.start()
     bound_port = runner.addresses[0][1]
-    return MockServer(runner=runner, host=host, port=bound_port, stats=app[STATS_KEY])
+    return MockServer(runner=runner, host=host, port=bound_port, state=app[STATE_KEY])
 
 
 @contextmanager

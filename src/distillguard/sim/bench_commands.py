@@ -26,6 +26,18 @@ def _ints(text: str, what: str) -> list[int]:
     return values
 
 
+def _one_line(report: ScoreReport) -> str:
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{value:.0%}"
+
+    return (
+        f"{report.scenario}@{report.seed} · {report.detector}: campaign recall "
+        f"{pct(report.campaigns.recall)}, account recall {pct(report.accounts.recall)}, "
+        f"FPR {pct(report.accounts.false_positive_rate)}, harvest not stopped "
+        f"{pct(report.campaigns.not_stopped_share)} ({report.replay.events:,} events)"
+    )
+
+
 @bench_app.command("detect")
 def detect(
     target: str = typer.Argument(
@@ -53,7 +65,7 @@ def detect(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from distillguard.detect.api import Tier
-    from distillguard.sim.report import write_outputs
+    from distillguard.sim.report import run_file_name, write_outputs
     from distillguard.sim.scoring.bench import BenchHooks, run_bench
     from distillguard.sim.scoring.datasets import DatasetError, parse_seeds, resolve
     from distillguard.sim.scoring.registry import DETECTORS
@@ -96,6 +108,12 @@ def detect(
 
             def run_finished(self, report: ScoreReport | None) -> None:
                 progress.advance(overall)
+                if report is not None:
+                    # one line per run, so a log (no TTY) shows progress and partial results
+                    progress.console.print(_one_line(report), soft_wrap=True)
+                    run_path = out / "runs" / run_file_name(report)
+                    run_path.parent.mkdir(parents=True, exist_ok=True)
+                    run_path.write_bytes(report.to_json())
 
             def run_skipped(self, label: str, detector: str, why: str) -> None:
                 progress.advance(overall)
@@ -121,6 +139,108 @@ def detect(
     console.print(f"wrote {paths['markdown']} and {paths['json']} ({len(result.reports)} runs)")
     if not result.reports:
         raise typer.Exit(1)
+
+
+@bench_app.command("evade")
+def evade(
+    scenario: str = typer.Argument(
+        ..., help="A scenario file or bundled scenario name with an attack to resize."
+    ),
+    detector: str = typer.Option("rate,phrase", "--detector", "-d", help="Comma-separated detector names."),
+    attack: str | None = typer.Option(
+        None, "--attack", help="Which attack (name or kind); default the first."
+    ),
+    accounts: str = typer.Option("1,10,100", "--accounts", help="Campaign sizes N."),
+    rates: str = typer.Option("20,100,500,2000", "--rates", help="Requests per account per day."),
+    seed: int = typer.Option(1001, "--seed"),
+    days: float = typer.Option(2.0, "--days", help="Simulated days per variant."),
+    legit_scale: float = typer.Option(0.2, "--legit-scale", help="Scale of the legitimate population."),
+    out: Path = typer.Option(Path("bench-evade"), "--out", "-o"),
+    cadence: float = typer.Option(300.0, "--cadence"),
+    threshold: str = typer.Option("suspect", "--threshold"),
+    plots: bool = typer.Option(True, "--plots/--no-plots"),
+) -> None:
+    """Measure cost to evade directly: regenerate one attack at N accounts x r requests/day."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from distillguard.detect.api import Tier
+    from distillguard.sim.report import write_sweep
+    from distillguard.sim.scoring.datasets import DatasetError
+    from distillguard.sim.scoring.registry import DetectorUnavailable, make_detector
+    from distillguard.sim.scoring.sweep import run_sweep
+
+    console = Console(stderr=True)
+    try:
+        tier = Tier[threshold.upper()]
+    except KeyError:
+        raise typer.BadParameter("--threshold must be a tier name") from None
+    names = [n.strip() for n in detector.split(",") if n.strip()]
+    try:
+        for name in names:
+            make_detector(name)
+    except DetectorUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    ns = _ints(accounts, "--accounts")
+    rate_values = [float(r) for r in rates.split(",") if r.strip()]
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("variants", total=len(ns) * len(rate_values))
+        started = [False]
+
+        def on_variant(n: int, rate: float) -> None:
+            if started[0]:
+                progress.advance(task)
+            started[0] = True
+            progress.update(task, description=f"N={n} r={rate:g}/day")
+
+        try:
+            sweep = run_sweep(
+                scenario, names, attack=attack, accounts=ns, rates=rate_values, seed=seed, days=days,
+                legit_scale=legit_scale, cadence_s=cadence, threshold=tier, on_variant=on_variant,
+                on_point=lambda p: progress.console.print(
+                    f"N={p.n_accounts} r={p.per_account_per_day:g}/day · {p.detector}: "
+                    f"{'detected' if p.detected else 'not detected'}, "
+                    f"not stopped {p.not_stopped_per_day:,.0f}/day of {p.harvest_per_day:,.0f}/day",
+                    soft_wrap=True,
+                ),
+            )  # fmt: skip
+        except DatasetError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        progress.advance(task)
+    paths = write_sweep(sweep, out, plots=plots)
+    console.print(f"wrote {paths['markdown']} and {paths['json']} ({len(sweep.points)} replays)")
+
+
+@bench_app.command("report")
+def report(
+    sources: list[Path] = typer.Argument(..., help="Run JSON files or directories holding runs/*.json."),
+    out: Path = typer.Option(Path("bench-results"), "--out", "-o", help="Output directory."),
+    plots: bool = typer.Option(True, "--plots/--no-plots"),
+) -> None:
+    """Rebuild summary.md, results.json and plots from saved runs (e.g. several `bench detect` outputs)."""
+    from distillguard.sim.report import write_outputs
+    from distillguard.sim.scoring.bench import BenchResult
+    from distillguard.sim.scoring.model import report_from_json
+
+    files: list[Path] = []
+    for source in sources:
+        if source.is_dir():
+            runs = source / "runs" if (source / "runs").is_dir() else source
+            files.extend(sorted(runs.glob("*.json")))
+        elif source.is_file():
+            files.append(source)
+        else:
+            raise typer.BadParameter(f"{source} does not exist")
+    if not files:
+        raise typer.BadParameter("no run files found")
+    reports = [report_from_json(f.read_bytes()) for f in files]
+    paths = write_outputs(BenchResult(reports=reports), out, meta={"rebuilt_from": len(files)}, plots=plots)
+    typer.echo(f"wrote {paths['markdown']} and {paths['json']} ({len(reports)} runs)")
 
 
 @bench_app.command("detectors")

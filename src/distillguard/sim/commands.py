@@ -1,12 +1,9 @@
 """`distillguard simulate`: write a scenario's events, accounts, orgs and truth, or send them
 through a gateway.
-
-The scorer's `bench` commands live in their own module and are registered from here if present.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Annotated
 
@@ -91,12 +88,3 @@ def register(app: typer.Typer) -> None:
             paths = write_outputs(sim, out, fmt, on_chunk=lambda n: progress.advance(task, n))  # type: ignore[arg-type]
         for name, path in paths.items():
             console.print(f"{name}: {path}")
-
-    # The scorer (another module) registers `bench` commands if it exists.
-    try:
-        module = importlib.import_module("distillguard.sim.score_commands")
-    except ModuleNotFoundError as exc:
-        if exc.name != "distillguard.sim.score_commands":
-            raise
-    else:
-        module.register(app)

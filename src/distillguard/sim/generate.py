@@ -16,6 +16,7 @@ from typing import Any, Literal
 import msgspec
 import numpy as np
 
+from distillguard.events.io import write_accounts_jsonl, write_orgs_jsonl
 from distillguard.events.schema import AccountInfo, OrgInfo, RequestEvent
 from distillguard.sim.batch import EventBuilder, concat, request_ids
 from distillguard.sim.context import SimContext
@@ -69,6 +70,10 @@ class Simulation:
                 batches.extend(gen(self.ctx, entry, knobs_for(section, entry)))
         cols = concat(batches)
         inside = (cols["ts"] >= self.scenario.start_ts) & (cols["ts"] < self.scenario.end_ts)
+        # No account sends before it exists (accounts that sign up during the run).
+        created = np.array([a.created_at for a in self.world.accounts], dtype=np.float64)
+        if len(created):
+            inside &= cols["ts"] >= created[cols["account"]]
         self._cols = {k: v[inside] for k, v in cols.items()}
         self._order = np.argsort(self._cols["ts"], kind="stable")
         self._ids = request_ids(int(stable_hash(self.seed, self.scenario.name, n=8), 16), len(self._order))
@@ -79,12 +84,14 @@ class Simulation:
             for rid, c in zip(self._ids[attack_pos].tolist(), camp[attack_pos].tolist(), strict=True)
         }
         accounts = self.world.accounts
+        # One API key per account; the gateway would record its key id.
+        self.key_ids = {a.account_id: "key_" + stable_hash(self.seed, a.account_id) for a in accounts}
         self._builder = EventBuilder(
             self._cols,
             self.ctx.strings,
             [a.account_id for a in accounts],
             [a.org_id for a in accounts],
-            ["key_" + stable_hash(self.seed, a.account_id) for a in accounts],
+            [self.key_ids[a.account_id] for a in accounts],
             self._ids,
         )
 
@@ -107,6 +114,15 @@ class Simulation:
     def iter_events(self, chunk: int = 65536) -> Iterator[RequestEvent]:
         """Events in time order (ts_start ascending)."""
         return self._builder.events(self._order, chunk)
+
+    def arrow_tables(self, schema: Any, chunk: int = 65536) -> Iterator[Any]:
+        """The same events as Arrow tables in `schema` (see `events.io.arrow_schema`)."""
+        return self._builder.arrow_tables(self._order, schema, chunk)
+
+    def json_lines(self, chunk: int = 65536) -> Iterator[tuple[int, bytes]]:
+        """The same events as JSONL bytes, built from the columns without event objects (fast path).
+        Each line decodes with `event_from_json` to exactly the event `iter_events` yields."""
+        return self._builder.json_lines(self._order, chunk)
 
 
 def generate(
@@ -155,68 +171,31 @@ def write_outputs(
         _write_parquet(sim, paths["events"], on_chunk)
     else:
         raise ValueError(f"unknown format {fmt!r}; use jsonl or parquet")
-    enc = msgspec.json.Encoder()
-    paths["accounts"].write_bytes(enc.encode_lines(sim.accounts))
-    paths["orgs"].write_bytes(enc.encode_lines(sim.orgs))
-    paths["truth"].write_bytes(enc.encode(sim.truth))
+    write_accounts_jsonl(paths["accounts"], sim.accounts)
+    write_orgs_jsonl(paths["orgs"], sim.orgs)
+    paths["truth"].write_bytes(msgspec.json.encode(sim.truth))
     return paths
 
 
-def _chunks(sim: Simulation, size: int = 65536) -> Iterator[list[RequestEvent]]:
-    buf: list[RequestEvent] = []
-    for ev in sim.iter_events(size):
-        buf.append(ev)
-        if len(buf) >= size:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
-
-
 def _write_jsonl(sim: Simulation, path: Path, on_chunk: Callable[[int], None] | None) -> None:
-    enc = msgspec.json.Encoder()
     with open(path, "wb") as f:
-        for chunk in _chunks(sim):
-            f.write(enc.encode_lines(chunk))
+        for count, data in sim.json_lines():
+            f.write(data)
             if on_chunk:
-                on_chunk(len(chunk))
+                on_chunk(count)
 
 
 def _write_parquet(sim: Simulation, path: Path, on_chunk: Callable[[int], None] | None) -> None:
-    import pyarrow as pa
+    """Same schema as `events.io.write_events_parquet` (readable by `read_events`), built from columns."""
     import pyarrow.parquet as pq
 
-    schema = event_arrow_schema()
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for chunk in _chunks(sim):
-            rows = msgspec.to_builtins(chunk)
-            table = pa.Table.from_pylist(rows, schema=schema)
+    from distillguard.events.io import arrow_schema
+
+    schema = arrow_schema(RequestEvent)
+    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
+        for table in sim.arrow_tables(schema):
             writer.write_table(table)
             if on_chunk:
-                on_chunk(len(chunk))
-
-
-def event_arrow_schema() -> Any:
-    """Arrow schema derived from `RequestEvent`'s annotations (column order = EVENT_FIELDS)."""
-    import pyarrow as pa
-
-    info = msgspec.inspect.type_info(RequestEvent)
-    fields = []
-    for f in info.fields:  # type: ignore[attr-defined]
-        t = f.type
-        if isinstance(t, msgspec.inspect.UnionType):
-            t = next(x for x in t.types if not isinstance(x, msgspec.inspect.NoneType))
-        if isinstance(t, msgspec.inspect.ListType):
-            inner = pa.int64() if isinstance(t.item_type, msgspec.inspect.IntType) else pa.string()
-            fields.append(pa.field(f.name, pa.list_(inner)))
-            continue
-        arrow_types: dict[type, Any] = {
-            msgspec.inspect.StrType: pa.string(),
-            msgspec.inspect.FloatType: pa.float64(),
-            msgspec.inspect.IntType: pa.int64(),
-            msgspec.inspect.BoolType: pa.bool_(),
-            msgspec.inspect.LiteralType: pa.string(),
-        }
-        arrow = arrow_types.get(type(t), pa.string())
-        fields.append(pa.field(f.name, arrow))
-    return pa.schema(fields)
+                on_chunk(table.num_rows)
+        if sim.n_events == 0:
+            writer.write_table(schema.empty_table())

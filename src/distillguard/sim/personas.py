@@ -89,6 +89,7 @@ def make_legit_accounts(
     created_days: tuple[float, float] = (20.0, 700.0),
     shared_org_payment: bool = True,
     plan: str = "pay-as-you-go",
+    new_share: float = 0.0,
 ) -> LegitAccounts:
     """Accounts with ordinary, mostly distinct metadata. `org_size` > 1 groups them into companies
     (shared company email domain and card: a legitimate reason for shared metadata)."""
@@ -96,6 +97,10 @@ def make_legit_accounts(
     prng = ctx.world.pyrandom(entry.name, "accounts")
     ctry = W.pick_countries(rng, n, countries)
     created = ctx.start - rng.uniform(created_days[0], created_days[1], size=n) * DAY
+    # Some legitimate users sign up during the run (their traffic starts at signup), so
+    # "account created recently" is not by itself a campaign signal.
+    new = rng.random(n) < new_share
+    created[new] = ctx.start + rng.uniform(0, 0.9 * ctx.days, size=int(new.sum())) * DAY
     verified = rng.random(n) < verified_share
     idx = np.empty(n, dtype=np.int32)
     ips: list[str] = []
@@ -167,12 +172,14 @@ class _Knobs(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     countries: list[str] | None = None
     error_rate: float = 0.004
     anthropic_share: float = 0.35
+    new_account_share: float = 0.0  # accounts that sign up during the run
 
 
 # ---- chat users ----------------------------------------------------------------------------
 
 
 class ChatUserKnobs(_Knobs):
+    new_account_share: float = 0.06
     sessions_per_day: float = 1.2
     rate_sigma: float = 1.0  # heterogeneity across users (lognormal sigma)
     max_turns: int = 12
@@ -192,6 +199,7 @@ def chat_user(ctx: SimContext, entry: PopulationEntry, k: ChatUserKnobs) -> list
         countries=k.countries,
         uas=W.APP_UAS + W.SDK_UAS[:4],
         anthropic_share=k.anthropic_share,
+        new_share=k.new_account_share,
     )
     real = ctx.real
     starts, s_local = _sessions(rng, ctx, acc, k.sessions_per_day, k.rate_sigma, k.profile)
@@ -248,6 +256,7 @@ def chat_user(ctx: SimContext, entry: PopulationEntry, k: ChatUserKnobs) -> list
 
 
 class CodingAgentKnobs(_Knobs):
+    new_account_share: float = 0.03
     sessions_per_day: float = 3.0
     steps_mean: float = 14.0  # tool-loop steps per task
     gap_mean_s: float = 9.0
@@ -270,6 +279,7 @@ def coding_agent(ctx: SimContext, entry: PopulationEntry, k: CodingAgentKnobs) -
         verified_share=0.9,
         anthropic_share=k.anthropic_share,
         plan="team",
+        new_share=k.new_account_share,
     )
     real = ctx.real
     starts, s_local = _sessions(rng, ctx, acc, k.sessions_per_day, 0.8, "work")
@@ -578,6 +588,7 @@ def eval_researcher(ctx: SimContext, entry: PopulationEntry, k: EvalResearcherKn
 
 
 class StudentKnobs(_Knobs):
+    new_account_share: float = 0.05
     universities: int = 3
     sessions_per_day: float = 0.6
     max_turns: int = 4
@@ -611,6 +622,8 @@ def student(ctx: SimContext, entry: PopulationEntry, k: StudentKnobs) -> list[Ba
         home.append(ip)
         tz[i] = W.COUNTRIES[country][0]
         created = sem_start + abs(prng.gauss(0, 4)) * DAY
+        if prng.random() < k.new_account_share:  # late enrolment, during the run
+            created = ctx.start + prng.uniform(0, 0.9 * ctx.days) * DAY
         org = ctx.world.new_org(entry.name, i, name="Personal", created_at=created)
         idx[i] = ctx.world.new_account(
             entry.name,

@@ -7,6 +7,7 @@ Layout of the output directory:
     recall_fpr.png          campaign recall and legit FPR per scenario, one bar per detector
     harvest_before_flag.png per-campaign share of harvest before the flag, per detector
     cost_to_evade.png       harvest/day undetected vs campaign size, per detector
+and, for `bench evade`, evade.json / evade.md / evade.png (see `write_sweep`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from distillguard.sim.scoring.bench import BenchResult, SummaryRow, summarize
+from distillguard.sim.scoring.bench import BenchResult, SummaryRow, overall, summarize
 from distillguard.sim.scoring.model import CampaignScore, ScoreReport
+from distillguard.sim.scoring.sweep import SweepReport
 
 BENCH_SCHEMA = "distillbench.bench/1"
 MAX_CAMPAIGN_ROWS = 60  # beyond this the Markdown points to results.json
@@ -65,6 +67,10 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
+def run_file_name(report: ScoreReport) -> str:
+    return f"{_safe(report.scenario)}__seed{report.seed}__{_safe(report.detector)}.json"
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -101,6 +107,21 @@ def markdown(result: BenchResult, summary: Sequence[SummaryRow], meta: dict[str,
     lines = ["# DistillBench results", ""]
     if meta:
         lines += [f"- {key}: `{value}`" for key, value in meta.items()]
+        lines.append("")
+    pooled = overall(reports)
+    if pooled:
+        lines += ["## Overall (all runs pooled)", ""]
+        lines += _table(
+            ["detector", "runs", "campaigns detected", "attack accounts flagged",
+             "legit accounts flagged (FPR)", "harvest not stopped", "median time to detection"],
+            [
+                [o.detector, str(o.runs), f"{o.campaigns_detected}/{o.campaigns} ({_pct(o.campaign_recall)})",
+                 f"{o.attack_accounts_flagged}/{o.attack_accounts} ({_pct(o.account_recall)})",
+                 f"{o.legit_accounts_flagged}/{o.legit_accounts} ({_pct(o.false_positive_rate)})",
+                 _pct(o.not_stopped_share), _dur(o.median_time_to_detection_s)]
+                for o in pooled
+            ],
+        )  # fmt: skip
         lines.append("")
     lines += ["## Summary (mean over seeds)", ""]
     lines += _table(
@@ -222,7 +243,7 @@ def plot(result: BenchResult, summary: Sequence[SummaryRow], out_dir: Path) -> l
     by_key = {(r.scenario, r.detector): r for r in summary}
 
     # 1. recall / FPR bars
-    fig_width = max(6.0, 0.55 * len(scenarios) * len(detectors) + 3)
+    fig_width = min(16.0, max(6.0, 0.3 * len(scenarios) * len(detectors) + 3))
     fig, axes = plt.subplots(2, 1, figsize=(fig_width, 7), sharex=True)
     x = np.arange(len(scenarios))
     width = 0.8 / len(detectors)
@@ -304,11 +325,11 @@ def write_outputs(
     runs_dir.mkdir(exist_ok=True)
     summary = summarize(result.reports)
     for report in result.reports:
-        name = f"{_safe(report.scenario)}__seed{report.seed}__{_safe(report.detector)}.json"
-        (runs_dir / name).write_bytes(report.to_json())
+        (runs_dir / run_file_name(report)).write_bytes(report.to_json())
     document = {
         "schema": BENCH_SCHEMA,
         "meta": meta or {},
+        "overall": overall(result.reports),
         "summary": summary,
         "runs": result.reports,
         "errors": result.errors,
@@ -321,4 +342,72 @@ def write_outputs(
     if plots:
         for path in plot(result, summary, out_dir):
             paths[path.stem] = path
+    return paths
+
+
+def write_sweep(sweep: SweepReport, out_dir: Path, *, plots: bool = True) -> dict[str, Path]:
+    """evade.json, evade.md and evade.png for a `bench evade` sweep."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "evade.json"
+    json_path.write_bytes(sweep.to_json())
+    lines = [
+        f"# Cost to evade: {sweep.scenario} / {sweep.attack}",
+        "",
+        f"Seed {sweep.seed}, {sweep.days:g} days, legitimate population x{sweep.legit_scale:g}, "
+        f"flagged at tier >= {sweep.threshold}. The attack is regenerated with N accounts at r "
+        "requests per account per day; everything else is the same traffic in every variant.",
+        "",
+        "## Most harvest per day the detector let through",
+        "",
+    ]
+    lines += _table(
+        ["detector", "N", "max undetected rate (req/acct/day)", "harvest/day undetected",
+         "harvest/day not stopped (any rate)"],
+        [
+            [c.detector, str(c.n_accounts), _num(c.max_undetected_rate),
+             _num(c.max_undetected_harvest_per_day), _num(c.max_not_stopped_per_day)]
+            for c in sweep.curve
+        ],
+    )  # fmt: skip
+    lines += ["", "## Every variant", ""]
+    lines += _table(
+        ["detector", "N", "rate", "detected", "accounts flagged", "harvest/day", "not stopped/day",
+         "time to detection", "legit FPR"],
+        [
+            [p.detector, str(p.n_accounts), _num(p.per_account_per_day), "yes" if p.detected else "no",
+             _pct(p.share_accounts_flagged), _num(p.harvest_per_day), _num(p.not_stopped_per_day),
+             _dur(p.time_to_detection_s), _pct(p.legit_false_positive_rate)]
+            for p in sweep.points
+        ],
+    )  # fmt: skip
+    lines += ["", "![cost to evade](evade.png)", ""]
+    md_path = out_dir / "evade.md"
+    md_path.write_text("\n".join(lines))
+    paths = {"json": json_path, "markdown": md_path}
+    if plots:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for det in sorted({c.detector for c in sweep.curve}):
+            rows = sorted((c for c in sweep.curve if c.detector == det), key=lambda c: c.n_accounts)
+            ns = [c.n_accounts for c in rows]
+            (line,) = ax.plot(ns, [c.max_undetected_harvest_per_day for c in rows], marker="o",
+                              label=f"{det}: undetected campaign")  # fmt: skip
+            ax.plot(ns, [c.max_not_stopped_per_day for c in rows], linestyle="--", color=line.get_color(),
+                    label=f"{det}: harvest not stopped")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("accounts in the campaign (N)")
+        ax.set_ylabel("harvest requests per day")
+        ax.set_title(f"Cost to evade, measured: {sweep.attack}")
+        ax.legend(fontsize="small")
+        fig.tight_layout()
+        png = out_dir / "evade.png"
+        fig.savefig(png, dpi=110)
+        plt.close(fig)
+        paths["evade"] = png
     return paths

@@ -203,6 +203,7 @@ def compute(
         wall_s=round(result.wall_s, 4),
         detector_s=round(result.detector_s, 4),
         events_per_s=round(result.events / result.wall_s, 1) if result.wall_s > 0 else None,
+        detector_events_per_s=round(result.events / result.detector_s, 1) if result.detector_s > 0 else None,
         peak_rss_mb=round(result.peak_rss_mb, 1),
     )
     return ScoreReport(

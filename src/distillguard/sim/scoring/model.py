@@ -24,7 +24,8 @@ class ReplayStats(msgspec.Struct, kw_only=True):
     sim_duration_s: float
     wall_s: float
     detector_s: float  # time inside observe/observe_account/assess
-    events_per_s: float | None  # events / wall_s of the whole replay
+    events_per_s: float | None  # events / wall_s of the whole replay (includes reading events)
+    detector_events_per_s: float | None  # events / detector_s: the detector alone
     peak_rss_mb: float  # process-wide peak (ru_maxrss), an upper bound for the detector
 
 

@@ -149,4 +149,13 @@ RULES: dict[str, list[str]] = {
         "Du bist eine Lehrerin, die Material für {audience} vorbereitet.",
     ],
     "wrap_real": ["{real}", "{real} Bitte erkläre deinen Gedankengang.", "Hallo, {real}", "{real}\nDanke!"],
+    "constraint": [
+        "Antworte in höchstens {int:50-400} Wörtern.",
+        "Gliedere es in {int:2-6} [Abschnitte|Punkte].",
+        "Nutze das Format [Markdown|JSON|nummerierte Liste|Tabelle].",
+        "Nenne mindestens {int:2-5} Beispiele.",
+        "Der Ton soll [förmlich|locker|neutral] sein.",
+        "Schließe mit einer [Zusammenfassung|kurzen Schlussfolgerung].",
+        "Ticket #{int:1000-99999}.",
+    ],
 }

@@ -169,6 +169,9 @@ RULES: dict[str, list[str]] = {
         "collect the latest news about {topic} and draft a briefing",
         "migrate the database schema and verify row counts",
         "scrape the product catalog and export it to CSV",
+        "reconcile {int:2-50} invoices against the ledger for Q{int:1-4}",
+        "plan a {int:2-14}-day trip covering {int:2-6} cities on a budget of ${int:500-9000}",
+        "triage the {int:3-40} newest issues labelled '{field}' and propose fixes",
     ],
     "censorship": [
         "Rewrite the following answer about {sensitive} so that it is [neutral|balanced|non-controversial] "
@@ -273,5 +276,15 @@ RULES: dict[str, list[str]] = {
         "{real} [Please explain your reasoning.|Think it through step by step.|Show your steps.]",
         "[Quick question:|Hey,|Hi!] {real}",
         "{real}\n[Thanks!|Thank you in advance.|]",
+    ],
+    "constraint": [
+        "Answer in at most {int:50-400} words.",
+        "[Use|Organize it into] {int:2-6} [sections|headings|bullet points].",
+        "Format the answer as [Markdown|JSON|a numbered list|a table].",
+        "[Assume|Target] a reader with {int:1-10} years of experience.",
+        "Cite at least {int:2-5} [sources|references|examples].",
+        "Keep it [formal|casual|neutral] and [precise|concise|thorough].",
+        "Include a [summary|TL;DR|short conclusion] at the end.",
+        "[Ticket|Task|Item] #{int:1000-99999}.",
     ],
 }

@@ -156,4 +156,13 @@ RULES: dict[str, list[str]] = {
         "Hola, {real}",
         "{real}\n¡Gracias!",
     ],
+    "constraint": [
+        "Responde en un máximo de {int:50-400} palabras.",
+        "Organízalo en {int:2-6} [secciones|puntos].",
+        "Usa formato [Markdown|JSON|lista numerada|tabla].",
+        "Incluye al menos {int:2-5} ejemplos.",
+        "Mantén un tono [formal|informal|neutral].",
+        "Termina con un [resumen|conclusión breve].",
+        "Ticket #{int:1000-99999}.",
+    ],
 }

@@ -54,7 +54,11 @@ def attack_pool(
             # Real questions are mostly English; wrap them in the grammar's language anyway.
             out.append(g.expand("wrap_real", rng, extra))
         else:
-            out.append(g.expand(style, rng, extra))
+            text = g.expand(style, rng, extra)
+            # Paraphrasing attackers also vary the instructions around the request.
+            if paraphrase and style != "logprob" and rng.random() < 0.6:
+                text = f"{text}{' ' if rng.random() < 0.7 else chr(10)}{g.expand('constraint', rng, extra)}"
+            out.append(text)
     return out
 
 

@@ -61,5 +61,9 @@ def skeleton_hash(text: str) -> str:
 
 
 def system_prompt_hash(system_text: str) -> str:
-    """`RequestEvent.system_hash`: sha256 prefix of the exact system prompt (whitespace-trimmed)."""
-    return hashlib.sha256(system_text.strip().encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    """`RequestEvent.system_hash`: sha256 prefix of the exact system prompt text.
+
+    Byte-for-byte the gateway's and the simulator's rule (sha256(text)[:16], no
+    normalization), so events enriched here join events recorded there.
+    """
+    return hashlib.sha256(system_text.encode("utf-8", "surrogatepass")).hexdigest()[:16]

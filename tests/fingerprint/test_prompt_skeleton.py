@@ -1,4 +1,4 @@
-from distillguard.fingerprint.skeleton import skeleton, skeleton_hash, system_prompt_hash
+from distillguard.fingerprint.prompt_skeleton import skeleton, skeleton_hash, system_prompt_hash
 
 TEMPLATE = 'Solve the following problem from {who}: "{quote}" The answer is {n}. See {url} or mail {mail}.'
 
@@ -46,7 +46,9 @@ def test_long_prompts_are_bounded() -> None:
     assert skeleton_hash(head + "x " * 5000 + "one") == skeleton_hash(head + "x " * 5000 + "two")
 
 
-def test_system_prompt_hash_ignores_surrounding_whitespace_only() -> None:
-    assert system_prompt_hash("You are helpful.") == system_prompt_hash("  You are helpful.\n")
+def test_system_prompt_hash_is_the_gateways_sha256_prefix() -> None:
+    import hashlib
+
+    text = "You are helpful.\n"
+    assert system_prompt_hash(text) == hashlib.sha256(text.encode()).hexdigest()[:16]
     assert system_prompt_hash("You are helpful.") != system_prompt_hash("You are terse.")
-    assert len(system_prompt_hash("x")) == 16

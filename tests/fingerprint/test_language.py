@@ -1,6 +1,6 @@
 import pytest
 
-from distillguard.fingerprint.lang import lang
+from distillguard.fingerprint.language import lang
 
 
 @pytest.mark.parametrize(
