@@ -412,7 +412,8 @@ class ConsoleData:
         hours = self._hours(hourly)
         first = flag.first_flagged
         before = sum(v for h, v in hourly_tokens.items() if first is None or (h + 1) * HOUR <= first)
-        indicators = self.indicators(members)
+        values = {m: self._member_values(m) for m in members}
+        indicators = self.indicators(members, values=values)
         rows = sorted((self._row(m, a) for m in members), key=lambda r: (-r.requests, r.account_id))
         return CampaignView(
             row=self._campaign_row(flag, members),
@@ -421,7 +422,7 @@ class ConsoleData:
             hidden_members=len(flag.accounts) - len(members),
             reasons=self._reasons(flag.reasons, scope),
             indicators=indicators,
-            edges=self._edges(members),
+            edges=self._edges(members, values),
             timeline=_series(hourly, hours),
             harvest_timeline=_series(hourly_tokens, hours),
             requests=sum(x.requests for x in acts),
@@ -461,12 +462,20 @@ class ConsoleData:
         self._indicator_cache = (self.index.events, counts)
         return counts
 
-    def indicators(self, members: list[str], *, per_kind: int = 25) -> list[Indicator]:
+    def indicators(
+        self,
+        members: list[str],
+        *,
+        per_kind: int = 25,
+        values: dict[str, dict[str, Counter[str]]] | None = None,
+    ) -> list[Indicator]:
         """Values shared by two or more members and rarely seen outside them."""
+        if values is None:
+            values = {m: self._member_values(m) for m in members}
         per_value: dict[str, dict[str, list[int]]] = {k: {} for k in INDICATOR_KINDS}
         for m in members:
-            for kind, values in self._member_values(m).items():
-                for value, n in values.items():
+            for kind, tallies in values[m].items():
+                for value, n in tallies.items():
                     per_value[kind].setdefault(value, []).append(n)
         totals = self._all_accounts_per_value()
         need = 2 if len(members) > 1 else 1
@@ -484,10 +493,12 @@ class ConsoleData:
             out.extend(found[:per_kind])
         return out
 
-    def _edges(self, members: list[str], max_edges: int = 2000) -> list[tuple[str, str, int]]:
+    def _edges(
+        self, members: list[str], values: dict[str, dict[str, Counter[str]]], max_edges: int = 2000
+    ) -> list[tuple[str, str, int]]:
         shared: Counter[tuple[str, str]] = Counter()
-        for ind in self.indicators(members, per_kind=200):
-            having = [m for m in members if ind.value in self._member_values(m)[ind.kind]]
+        for ind in self.indicators(members, per_kind=200, values=values):
+            having = [m for m in members if ind.value in values[m][ind.kind]]
             # a value on (nearly) every member, or on very many, says nothing about structure
             if len(having) > 150 or (len(members) > 3 and len(having) >= 0.9 * len(members)):
                 continue
