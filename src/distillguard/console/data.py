@@ -110,7 +110,8 @@ class Overview:
     harvest_tokens: int  # output tokens served to accounts at SUSPECT or above
     tiers: dict[str, int]
     traffic: Series
-    actions: Series
+    actions: Series  # enforced actions per hour
+    shadow: Series  # shadow-mode decisions per hour (decided, not enforced)
     flags: Series  # accounts reaching SUSPECT, per hour
     top_campaigns: list[AccountRow]
     assessed_at: float
@@ -273,16 +274,17 @@ class ConsoleData:
         ]
         tiers = Counter(Tier(f.tier).name for f in a.accounts.values() if self.visible(f.subject_id, scope))
         if scope is None:
-            traffic, actions = self.index.hourly, self.index.actions_hourly
+            traffic, actions, shadow = self.index.hourly, self.index.actions_hourly, self.index.shadow_hourly
         else:
             traffic = self.index.hourly_by_org.get(scope, Counter())
             actions = self.index.actions_hourly_by_org.get(scope, Counter())
+            shadow = self.index.shadow_hourly_by_org.get(scope, Counter())
         flag_hours: Counter[int] = Counter()
         for f in flagged:
             when = self._first_flagged(f.subject_id, f)
             if when is not None:
                 flag_hours[int(when // HOUR)] += 1
-        hours = self._hours(traffic, actions, flag_hours)
+        hours = self._hours(traffic, actions, shadow, flag_hours)
         harvest = sum(
             self.index.accounts[f.subject_id].output_tokens
             for f in flagged
@@ -298,6 +300,7 @@ class ConsoleData:
             tiers={t.name: tiers.get(t.name, 0) for t in Tier if t >= Tier.WATCH},
             traffic=_series(traffic, hours),
             actions=_series(actions, hours),
+            shadow=_series(shadow, hours),
             flags=_series(flag_hours, hours),
             top_campaigns=campaigns,
             assessed_at=a.at,

@@ -77,6 +77,8 @@ class EventIndex:
         self.hourly_by_org: dict[str, Counter[int]] = {}
         self.actions_hourly: Counter[int] = Counter()
         self.actions_hourly_by_org: dict[str, Counter[int]] = {}
+        self.shadow_hourly: Counter[int] = Counter()
+        self.shadow_hourly_by_org: dict[str, Counter[int]] = {}
         self.key_owner: dict[str, str] = {}
         self.org_accounts: dict[str, set[str]] = {}
         self.events = 0
@@ -116,9 +118,15 @@ class EventIndex:
         self.hourly[hour] += 1
         self.hourly_by_org.setdefault(event.org_id, Counter())[hour] += 1
         if event.action not in NO_ACTION:
-            acct.actions[event.action or ""] += 1
-            self.actions_hourly[hour] += 1
-            self.actions_hourly_by_org.setdefault(event.org_id, Counter())[hour] += 1
+            # shadow decisions (decided, not enforced) are counted apart from enforced ones
+            if event.shadow:
+                acct.actions[f"{event.action} (shadow)"] += 1
+                self.shadow_hourly[hour] += 1
+                self.shadow_hourly_by_org.setdefault(event.org_id, Counter())[hour] += 1
+            else:
+                acct.actions[event.action or ""] += 1
+                self.actions_hourly[hour] += 1
+                self.actions_hourly_by_org.setdefault(event.org_id, Counter())[hour] += 1
         self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
         self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
 

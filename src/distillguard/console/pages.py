@@ -67,7 +67,8 @@ async def overview(request: web.Request) -> web.StreamResponse:
         traffic = line_chart(
             [
                 ("requests", o.traffic, COLORS["traffic"]),
-                ("enforcement actions", o.actions, COLORS["actions"]),
+                ("enforced actions", o.actions, COLORS["actions"]),
+                ("shadow decisions", o.shadow, COLORS["shadow"]),
             ],
             title="Traffic and actions per hour",
         )
