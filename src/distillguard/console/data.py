@@ -42,6 +42,7 @@ class FixedAssessment:
 
     assessment: Assessment
     first_flagged: dict[str, float] = field(default_factory=dict)
+    detector: Any = None  # the detector that produced it, to keep following the log with
 
     def latest(self) -> Assessment:
         return self.assessment
@@ -180,7 +181,9 @@ class ConsoleData:
         self.index = index or EventIndex()
         self.refresh_s = refresh_s
         self._refreshed_at = -1e18
-        self._lock = threading.Lock()
+        # held while folding and while a page reads the index: the index is plain dicts
+        self.lock = threading.RLock()
+        self.on_event: Callable[[RequestEvent], None] | None = None  # e.g. a live detector's submit
         self._indicator_cache: tuple[int, dict[str, dict[str, int]]] | None = None
 
     # --- keeping up with the log -------------------------------------------------------
@@ -189,13 +192,15 @@ class ConsoleData:
         now = time.monotonic()
         if not force and now - self._refreshed_at < self.refresh_s:
             return 0
-        with self._lock:
+        with self.lock:
             self._refreshed_at = now
             iter_with_seq = getattr(self.store, "iter_with_seq", None)
             if iter_with_seq is None:
                 return 0
             n = 0
             for seq, event in iter_with_seq(after_seq=self.index.last_seq):
+                if self.on_event is not None:
+                    self.on_event(event)  # before folding: it may fill in fingerprints
                 self.index.fold(event)
                 self.index.last_seq = seq
                 n += 1
