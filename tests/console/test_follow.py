@@ -31,7 +31,11 @@ def test_follow_reads_new_events_and_reassesses(world: World, tmp_path: Path) ->
         while time.monotonic() < deadline:
             with data.lock:
                 caught_up = data.index.events == len(events)
-            if caught_up and follower.runner.processed == len(events) - half and data.assessment() is not first:
+            if (
+                caught_up
+                and follower.runner.processed == len(events) - half
+                and data.assessment() is not first
+            ):
                 break
             time.sleep(0.2)
         assert data.index.events == len(events)

@@ -52,10 +52,19 @@ def _load(db: str | None, accounts: str | None, config: str | None) -> ConsoleDa
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from distillguard.console.standalone import load_console_data
-    from distillguard.events.open import default_database
+    from distillguard.events.open import default_database, is_postgres_url, sqlite_path
 
     target = db or default_database()
     err = Console(stderr=True)
+    if (
+        not is_postgres_url(target)
+        and sqlite_path(target) != ":memory:"
+        and not Path(sqlite_path(target)).exists()
+    ):
+        err.print(
+            f"[red]error:[/red] no event log at {target} (pass --db; `distillguard simulate` writes one)"
+        )
+        raise typer.Exit(2)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
     ) as progress:

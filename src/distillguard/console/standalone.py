@@ -51,11 +51,14 @@ def load_accounts(db: str, accounts_path: str | None) -> tuple[dict[str, Account
         return accounts, orgs
     if sibling_file(db, "events.jsonl") is not None or Path(db).suffix in (".jsonl", ".parquet", ".gz"):
         return {}, {}
+    if not _has_registry(db):
+        return {}, {}
     try:
         from distillguard.accounts.registry import open_registry
 
         registry = open_registry(db)
-    except Exception:
+    except Exception as exc:  # e.g. another DG_KEY_PEPPER: say so, show the console without it
+        log.warning("accounts registry in %s unreadable (%s): payment and signup data left out", db, exc)
         return {}, {}
     try:
         return (
@@ -64,6 +67,31 @@ def load_accounts(db: str, accounts_path: str | None) -> tuple[dict[str, Account
         )
     finally:
         registry.close()
+
+
+def _has_registry(db: str) -> bool:
+    """Whether a SQLite log holds the accounts registry's tables (checked read-only: opening the
+    registry would create them in someone's event log). PostgreSQL: assumed, like the gateway."""
+    import sqlite3
+
+    from distillguard.events.open import is_postgres_url, sqlite_path
+
+    if is_postgres_url(db):
+        return True
+    path = sqlite_path(db)
+    if path == ":memory:" or not Path(path).exists():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dg_accounts'"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is not None
 
 
 def load_console_data(
