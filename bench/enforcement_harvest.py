@@ -238,6 +238,9 @@ async def main() -> None:
         config = DetectorConfig.load(args.detector_config) if args.detector_config else None
         off = await replay(sim, None, args.assess_every, None, config)
         on = await replay(sim, policy, args.assess_every, off, config)
+        if not sim.truth.campaigns:  # legitimate traffic only: the row is about false positives
+            legit = f"{on.legit_acted}/{on.legit_requests} req, {len(on.legit_accounts_acted)} acct"
+            table.add_row(name, "(none)", "-", "-", "-", "-", "-", legit)
         for campaign in sorted(sim.truth.campaigns):
             flagged = off.first_flag.get(campaign)
             start = sim.scenario.start_ts

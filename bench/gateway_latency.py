@@ -159,7 +159,9 @@ def run_mock(port: int) -> None:
     uvloop.run(main())
 
 
-def run_gateway(port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str) -> None:
+def run_gateway(
+    port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str, client: str = "aiohttp"
+) -> None:
     from distillguard.accounts.principal import Principal
     from distillguard.config import Settings, UpstreamSettings
     from distillguard.events.store import EventSink
@@ -171,6 +173,7 @@ def run_gateway(port: int, upstream_url: str, sink_kind: str, db_path: str, loop
         upstreams={"bench": UpstreamSettings(url=upstream_url)},
         default_upstream="bench",
         database_url=db_path,
+        upstream_client=client,  # type: ignore[arg-type]
     ).validate()
     keys = InMemoryKeyResolver()
     keys.add(GATEWAY_KEY, Principal(key_id="k1", account_id="a1", org_id="o1"))
@@ -450,6 +453,12 @@ def main() -> None:
     parser.add_argument(
         "--client", choices=["raw", "aiohttp"], default="raw", help="load generator's HTTP client"
     )
+    parser.add_argument(
+        "--upstream-client",
+        choices=["aiohttp", "http1"],
+        default="aiohttp",
+        help="the gateway's upstream client (settings.upstream_client)",
+    )
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="gateway event loop")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=3.0, help="per round at the fixed rate")
@@ -477,7 +486,9 @@ def main() -> None:
     gw_port = free_port()
     gateway_url = f"http://127.0.0.1:{gw_port}"
     gateway_proc = ctx.Process(
-        target=run_gateway, args=(gw_port, upstream_url, args.sink, db_path, args.loop), daemon=True
+        target=run_gateway,
+        args=(gw_port, upstream_url, args.sink, db_path, args.loop, args.upstream_client),
+        daemon=True,
     )
     procs.append(gateway_proc)
     print(

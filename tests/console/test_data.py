@@ -114,3 +114,37 @@ def test_scoped_view_of_a_campaign_keeps_only_own_members(
     assert scoped.hidden_members == len(full.members) - len(scoped.members)
     assert all(not r.evidence for r in scoped.reasons)  # evidence ids may name other orgs' requests
     assert all(e.org_id == org for e in scoped.examples)
+
+
+def test_enforced_and_shadow_actions_are_counted_apart() -> None:
+    from distillguard.console.data import FixedAssessment
+    from distillguard.console.index import EventIndex
+    from distillguard.detect.api import Assessment
+    from distillguard.events.schema import RequestEvent
+
+    index = EventIndex()
+    base = 3600.0 * 1000
+    for i, (action, shadow) in enumerate(
+        [
+            ("allow", False),
+            (None, False),
+            ("block", False),
+            ("rate_limit", True),
+            ("protect_reasoning", False),
+        ]
+    ):
+        index.fold(
+            RequestEvent(
+                request_id=f"r{i}",
+                account_id="a",
+                org_id="o",
+                ts_start=base + i,
+                action=action,
+                shadow=shadow,
+            )
+        )
+    data = ConsoleData(None, FixedAssessment(Assessment(at=base)), index=index)
+    o = data.overview()
+    assert (o.traffic.total, o.actions.total, o.shadow.total) == (5, 2, 1)
+    assert index.accounts["a"].actions == {"block": 1, "protect_reasoning": 1, "rate_limit (shadow)": 1}
+    assert data.overview("other-org").actions.total == 0

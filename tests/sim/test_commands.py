@@ -69,3 +69,22 @@ def test_simulate_bad_input(tmp_path: Path) -> None:
     assert result.exit_code != 0
     result = runner.invoke(build_app(), ["simulate", "list"])
     assert result.exit_code == 0 and "hydra_shared_payment" in result.output
+
+
+def test_simulate_through_cli(tmp_path: Path) -> None:
+    import json
+
+    from distillguard.mock.server import run_mock_in_thread
+    from distillguard.sim.generate import Simulation
+
+    scenario = _scenario_file(tmp_path)
+    sim = Simulation(scenario, seed=1)
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({a.account_id: f"sk-{i}" for i, a in enumerate(sim.accounts)}))
+    with run_mock_in_thread() as mock:
+        args = ["simulate", str(scenario), "--seed", "1", "--through", mock.url, "--keys", str(keys)]
+        result = CliRunner().invoke(build_app(), [*args, "--speedup", "1e9", "--limit", "12"])
+        stats = dict(mock.stats)
+    assert result.exit_code == 0, result.output
+    assert "sent 12 requests: 12 ok, 0 failed" in result.output
+    assert stats["requests"] == 12

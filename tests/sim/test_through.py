@@ -68,6 +68,7 @@ def test_send_through_mock_upstream(sim: Simulation) -> None:
     assert report.sent + report.skipped == 64
     assert report.failed == 0, report.errors
     assert report.ok == report.sent > 40
+    assert any(r["body"].get("stream") for r in received if r["path"] == "/v1/messages")
     paths = Counter(r["path"] for r in received)
     assert set(paths) == {"/v1/chat/completions", "/v1/messages", "/v1/completions"}, paths
     assert sum(paths.values()) == report.sent

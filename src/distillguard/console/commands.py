@@ -52,10 +52,19 @@ def _load(db: str | None, accounts: str | None, config: str | None) -> ConsoleDa
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from distillguard.console.standalone import load_console_data
-    from distillguard.events.open import default_database
+    from distillguard.events.open import default_database, is_postgres_url, sqlite_path
 
     target = db or default_database()
     err = Console(stderr=True)
+    if (
+        not is_postgres_url(target)
+        and sqlite_path(target) != ":memory:"
+        and not Path(sqlite_path(target)).exists()
+    ):
+        err.print(
+            f"[red]error:[/red] no event log at {target} (pass --db; `distillguard simulate` writes one)"
+        )
+        raise typer.Exit(2)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
     ) as progress:
@@ -91,6 +100,10 @@ def console(
     host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Listen port")] = 8090,
     secure_cookies: Annotated[bool, typer.Option(help="Mark cookies Secure (behind HTTPS)")] = False,
+    follow: Annotated[
+        bool, typer.Option(help="Keep reading the log and re-assessing (a live console beside a gateway)")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="With --follow: seconds between assessments")] = 5.0,
 ) -> None:
     """Serve the analyst console against an event log (detection runs once at start)."""
     if ctx.invoked_subcommand is not None:
@@ -111,6 +124,10 @@ def console(
             err=True,
         )
     data = _load(db, accounts, config)
+    if follow:
+        from distillguard.console.standalone import Follower
+
+        Follower(data, interval_s=interval).start()
     app = standalone_app(
         create_console_app(
             data, state=state_db, overrides=SQLiteOverrideStore(overrides), secure_cookies=secure_cookies

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from html import escape
+from urllib.parse import quote
 
 from distillguard.console.data import AccountRow
 
@@ -77,7 +78,7 @@ def campaign_graph_svg(
         r = 4 + 8 * math.sqrt(m.requests / most)
         label = escape(f"{m.account_id} · {m.requests} requests · tier {int(m.tier)}")
         parts.append(
-            f'<a href="{escape(href)}{escape(m.account_id)}"><circle cx="{x}" cy="{y}" r="{r:.1f}" '
+            f'<a href="{escape(href + quote(m.account_id))}"><circle cx="{x}" cy="{y}" r="{r:.1f}" '
             f'fill="{TIER_COLORS.get(int(m.tier), "#95a5a6")}" stroke="#fff" stroke-width="1">'
             f"<title>{label}</title></circle></a>"
         )

@@ -43,8 +43,9 @@ def _scope(request: web.Request) -> str | None:
 
 async def _off_loop(console: Console, fn: Callable[[], T]) -> T:
     def run() -> T:
-        console.data.refresh()
-        return fn()
+        with console.data.lock:  # one page at a time reads the index, never while it is folded
+            console.data.refresh()
+            return fn()
 
     return await asyncio.to_thread(run)
 
@@ -67,7 +68,8 @@ async def overview(request: web.Request) -> web.StreamResponse:
         traffic = line_chart(
             [
                 ("requests", o.traffic, COLORS["traffic"]),
-                ("enforcement actions", o.actions, COLORS["actions"]),
+                ("enforced actions", o.actions, COLORS["actions"]),
+                ("shadow decisions", o.shadow, COLORS["shadow"]),
             ],
             title="Traffic and actions per hour",
         )

@@ -11,7 +11,13 @@ from distillguard.console.data import Series
 from distillguard.console.index import HOUR
 
 _LOCK = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
-COLORS = {"traffic": "#3b6ea8", "actions": "#c0392b", "flags": "#d68910", "tokens": "#7d3c98"}
+COLORS = {
+    "traffic": "#3b6ea8",
+    "actions": "#c0392b",
+    "flags": "#d68910",
+    "tokens": "#7d3c98",
+    "shadow": "#7f8c8d",
+}
 
 
 def line_chart(

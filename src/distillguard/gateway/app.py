@@ -32,11 +32,12 @@ from distillguard.events.store import EventSink
 from distillguard.gateway import anthropic_api, openai_api, recorder
 from distillguard.gateway.auth import KeyResolver, extract_key
 from distillguard.gateway.errors import GatewayError, error_response, error_type_name, sse_error_frame
+from distillguard.gateway.http1 import UpstreamConnectError, UpstreamProtocolError
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.pipeline import Plugin, RequestContext, ResponseTransform
 from distillguard.gateway.recorder import ResponseSummary
 from distillguard.gateway.sse import OPENAI_DONE, SSEParser, encode_event
-from distillguard.gateway.upstream import Upstream, UpstreamPool, response_headers
+from distillguard.gateway.upstream import Upstream, UpstreamPool, UpstreamResponse, response_headers
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +224,21 @@ class Gateway:
         route: Route,
         t0: float,
     ) -> None:
+        """Record the exchange. The client has its answer already: a failure here is logged,
+        never raised into the connection."""
+        try:
+            await self._record(ctx, event, summary, route, t0)
+        except Exception:
+            log.exception("recording request %s failed", event.request_id)
+
+    async def _record(
+        self,
+        ctx: RequestContext | None,
+        event: RequestEvent,
+        summary: ResponseSummary | None,
+        route: Route,
+        t0: float,
+    ) -> None:
         ts_end = time.time()
         if route.validate is None:  # GET /v1/models: nothing to count
             summary = None
@@ -363,13 +379,11 @@ class Gateway:
             # have rewritten the parsed body, so then it is re-encoded.
             data = orjson.dumps(ctx.body) if self.plugins else raw_body
         req_headers = self._upstream_request_headers(request, ctx.flavor, up)
-        url: URL | str = up.url_for(event.endpoint)
+        url = up.url_for(event.endpoint)
         if request.query_string:
-            url = up.base_url + event.endpoint + "?" + request.query_string
+            url = URL(up.base_url + event.endpoint + "?" + request.query_string)
         try:
-            async with self.upstreams.session.request(
-                route.method, url, data=data, headers=req_headers, timeout=up.timeout
-            ) as upstream:
+            async with self.upstreams.request(up, route.method, url, data, req_headers) as upstream:
                 event.ts_first_byte = time.time()
                 headers = response_headers(upstream.headers)
                 headers["x-request-id"] = event.request_id
@@ -399,19 +413,25 @@ class Gateway:
         except (TimeoutError, aiohttp.ServerTimeoutError):
             self.metrics.upstream_errors.labels(up.name, "timeout").inc()
             raise GatewayError(504, f"Upstream '{up.name}' timed out.", "upstream_timeout") from None
-        except aiohttp.ClientConnectorError as exc:
+        except (aiohttp.ClientConnectorError, UpstreamConnectError) as exc:
             self.metrics.upstream_errors.labels(up.name, "connect").inc()
+            reason = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else exc
             raise GatewayError(
-                502, f"Upstream '{up.name}' is unreachable: {exc.os_error}.", "upstream_unreachable"
+                502, f"Upstream '{up.name}' is unreachable: {reason}.", "upstream_unreachable"
             ) from None
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        except (
+            aiohttp.ClientPayloadError,
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientOSError,
+            UpstreamProtocolError,
+        ) as exc:
             self.metrics.upstream_errors.labels(up.name, "protocol").inc()
             raise GatewayError(
                 502, f"Upstream '{up.name}' failed: {type(exc).__name__}.", "upstream_error"
             ) from None
 
     async def _pass_error(
-        self, upstream: aiohttp.ClientResponse, route: Route, ctx: RequestContext, headers: dict[str, str]
+        self, upstream: UpstreamResponse, route: Route, ctx: RequestContext, headers: dict[str, str]
     ) -> web.Response:
         """Upstream 4xx/5xx: the client gets the upstream's status and body unchanged."""
         body = await upstream.read()
@@ -432,7 +452,7 @@ class Gateway:
     async def _stream(
         self,
         request: web.Request,
-        upstream: aiohttp.ClientResponse,
+        upstream: UpstreamResponse,
         route: Route,
         ctx: RequestContext,
         headers: dict[str, str],
@@ -479,7 +499,7 @@ class Gateway:
             event.error_type = "upstream_timeout"  # status stays what the client got
             if not done:
                 await resp.write(sse_error_frame(ctx.flavor, 504, "Upstream timed out mid-stream."))
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, UpstreamProtocolError) as exc:
             self.metrics.upstream_errors.labels(event.upstream, "protocol").inc()
             event.error_type = "upstream_error"
             if not done:
