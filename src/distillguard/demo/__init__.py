@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
         deadline: float = typer.Option(300.0, "--deadline", help="stop sending after this many seconds"),
     ) -> None:
         """The main job: watch a hydra campaign get caught and stopped, end to end."""
-        from distillguard.demo.show import run_demo
         from distillguard.demo.run import RunOptions
+        from distillguard.demo.show import run_demo
 
         options = RunOptions(
             scenario=scenario,

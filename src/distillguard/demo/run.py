@@ -193,7 +193,9 @@ class GatewayThread:
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
         try:
-            self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=5)
+            self.runner = web.AppRunner(
+                self.app, handler_cancellation=True, access_log=None, shutdown_timeout=5
+            )
             self.loop.run_until_complete(self.runner.setup())
             site = web.TCPSite(self.runner, self.host, self.port, backlog=1024)
             self.loop.run_until_complete(site.start())
@@ -336,7 +338,7 @@ class E2ERun:
         if detector is None:
             return
         deadline = time.monotonic() + timeout_s
-        while detector._queue and time.monotonic() < deadline:  # noqa: SLF001 - a read
+        while detector._queue and time.monotonic() < deadline:
             time.sleep(0.05)
         seen = detector.assessments
         while detector.assessments <= seen and time.monotonic() < deadline:
@@ -357,9 +359,9 @@ class E2ERun:
         truth = self.truth
         live = self.live
         members: dict[str, set[str]] = {}
-        for account_id, t in truth.accounts.items():
-            if t.campaign_id:
-                members.setdefault(t.campaign_id, set()).add(account_id)
+        for account_id, acct in truth.accounts.items():
+            if acct.campaign_id:
+                members.setdefault(acct.campaign_id, set()).add(account_id)
         outcomes: dict[str, CampaignOutcome] = {}
         for campaign_id, accounts in members.items():
             flagged = {a: live.flagged[a] for a in accounts if a in live.flagged}

@@ -28,7 +28,9 @@ def _panel(run: E2ERun, started: float) -> Any:
     table.add_row("simulated time", _sim_time(min(clock, run.sim.scenario.end_ts), run.sim_start))
     table.add_row("wall time", f"{time.monotonic() - started:.0f} s")
     table.add_row("requests recorded", f"{live.recorded:,} / {len(run.events):,}")
-    table.add_row("flagged accounts", f"{live.flagged_now()} now (SUSPECT or above), {len(live.flagged)} ever")
+    table.add_row(
+        "flagged accounts", f"{live.flagged_now()} now (SUSPECT or above), {len(live.flagged)} ever"
+    )
     table.add_row("campaigns linked", f"{len(live.campaign_flags)}")
     acts = ", ".join(f"{k} {v:,}" for k, v in live.by_action.most_common()) or "none yet"
     table.add_row("enforcement", acts)

@@ -70,12 +70,8 @@ class Sender:
             if ev.flavor == "anthropic":
                 headers["x-api-key"] = key
                 args = anthropic_request(ev)
-                # this SDK version has no temperature/top_p keywords: send them as body fields
-                sampling = {k: args.pop(k) for k in ("temperature", "top_p") if k in args}
-                if sampling:
-                    args["extra_body"] = sampling
                 if ev.stream:
-                    # create(stream=True): messages.stream() would not take extra_body fields
+                    # create(stream=True): messages.stream() takes no extra_body (sampling fields)
                     events = await self.anthropic.messages.create(**args, stream=True, extra_headers=headers)
                     async for _ in events:
                         pass

@@ -69,7 +69,9 @@ def register(app: typer.Typer) -> None:
         no_detect: bool = typer.Option(False, "--no-detect", help="No in-process detector"),
         no_enforce: bool = typer.Option(False, "--no-enforce", help="No enforcement plugins"),
         no_console: bool = typer.Option(False, "--no-console", help="Do not mount the console at /console"),
-        shadow: bool = typer.Option(False, "--shadow", help="Global shadow mode: decide and record, never act"),
+        shadow: bool = typer.Option(
+            False, "--shadow", help="Global shadow mode: decide and record, never act"
+        ),
         policy: Path = typer.Option(None, "--policy", help="Enforcement policy TOML (default: packaged)"),
         proxy_only: bool = typer.Option(
             False, "--proxy-only", help="The bare proxy: no detection, enforcement or console"
