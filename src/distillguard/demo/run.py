@@ -69,6 +69,7 @@ class RunOptions:
     console: bool = True
     shadow: bool = False
     policy_file: str = ""
+    detector_config: str = ""  # calibrated DetectorConfig file ("" = built-in defaults)
     concurrency: int = 32
     assess_interval_s: float = 1.0  # wall seconds between assessments
     deadline_s: float = 300.0  # stop sending after this many wall seconds
@@ -262,6 +263,7 @@ class E2ERun:
             console=o.console,
             shadow=o.shadow,
             policy_file=o.policy_file,
+            detector_config=o.detector_config,
             overrides_db=str(o.data_dir / "overrides.sqlite"),
             assess_interval_s=o.assess_interval_s,
         ).validate()

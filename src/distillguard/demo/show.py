@@ -137,6 +137,9 @@ def run_demo(options: RunOptions, *, wait: bool = True) -> int:
     except KeyboardInterrupt:
         console.print("interrupted")
         return 130
+    except OSError as exc:  # most often: the port is taken
+        console.print(f"[red]error: {exc}[/] (another port: --port N, or --port 0 for any free one)")
+        return 2
     finally:
         with console.status("stopping: flushing events, stopping the detector"):
             run.close()
