@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument(
         "--detector-config", default="", help="calibrated DetectorConfig (distillguard calibrate)"
     )
-    parser.add_argument("--out", type=Path, default=Path("bench/out/e2e_harvest"))
+    parser.add_argument("--out", type=Path, default=Path("out/e2e_harvest"))
     args = parser.parse_args()
 
     from rich.console import Console

@@ -82,3 +82,47 @@ def test_a_bad_policy_file_is_a_config_error(tmp_path: Path) -> None:
     bad.write_text("version = 1\n[tiers.NOPE]\nactions = ['fly']\n")
     with pytest.raises(ConfigError, match="policy"):
         build_stack(settings_for(tmp_path, "http://127.0.0.1:9", policy_file=str(bad)))
+
+
+def test_compressed_clock_moves_events_onto_simulated_time() -> None:
+    from distillguard.events.schema import RequestEvent
+    from distillguard.events.writer import ListSink
+    from distillguard.stack import ClockedSink, CompressedClock
+
+    clock = CompressedClock(start=1_000_000.0, speed=100.0)
+    inner = ListSink()
+    sink = ClockedSink(inner, clock)
+    wall = clock.wall0 + 2.0  # two real seconds in: 200 simulated seconds
+    sink.submit(RequestEvent(request_id="r", ts_start=wall, ts_first_byte=wall + 0.1, ts_end=wall + 0.5))
+    (event,) = inner.events
+    assert event.ts_start == pytest.approx(1_000_200.0)
+    assert event.ts_end is not None and event.ts_end - event.ts_start == pytest.approx(0.5)  # real duration
+
+
+def test_account_feed_shows_accounts_once_they_exist() -> None:
+    from distillguard.events.schema import AccountInfo
+    from distillguard.stack import AccountFeed
+
+    class Registry:
+        def list_accounts(self) -> list[AccountInfo]:
+            return [
+                AccountInfo(account_id="a", created_at=10.0),
+                AccountInfo(account_id="b", created_at=50.0),
+            ]
+
+    class Detector:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def submit_account(self, info: AccountInfo) -> None:
+            self.seen.append(info.account_id)
+
+    now = [20.0]
+    detector = Detector()
+    feed = AccountFeed(Registry(), detector, lambda: now[0], refresh_s=1.0)
+    feed.poll(relist=True)
+    assert detector.seen == ["a"]  # b signs up later
+    now[0] = 60.0
+    feed.poll(relist=False)
+    feed.poll(relist=True)  # relisting does not show anyone twice
+    assert detector.seen == ["a", "b"]

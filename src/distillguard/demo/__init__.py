@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         scenario: str = typer.Option("demo", "--scenario", help="bundled scenario name or YAML path"),
-        speed: float = typer.Option(720.0, "--speed", help="simulated seconds per real second"),
+        speed: float = typer.Option(720.0, "--speed", min=1.0, help="simulated seconds per real second"),
         port: int = typer.Option(8080, "--port", help="gateway + console port (0: any free port)"),
         seed: int = typer.Option(1, "--seed"),
         scale: float = typer.Option(1.0, "--scale", help="shrink every population of the scenario"),
