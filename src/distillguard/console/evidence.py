@@ -172,9 +172,10 @@ def render_markdown(report: EvidenceReport) -> str:
         "| --- | --- | --- | --- | --- | ---: | --- |",
     ]
     for e in r.examples:
-        prompt = _md_cell((e.prompt_text or "(not retained)")[:240])
+        # attacker-written text goes in a code span: no links, images or HTML when rendered
+        prompt = f"`{_md_cell(e.prompt_text[:240])}`" if e.prompt_text is not None else "(not retained)"
         lines.append(
-            f"| {_fmt_ts(e.ts_start)} | `{e.account_id}` | `{e.request_id}` | {e.client_ip} | "
+            f"| {_fmt_ts(e.ts_start)} | `{e.account_id}` | `{e.request_id}` | {_md_cell(e.client_ip)} | "
             f"`{e.skeleton_hash or '—'}` | {e.completion_tokens:,} | {prompt} |"
         )
     lines += [
