@@ -297,7 +297,7 @@ def _describe(name: str, g: GroupStats, x: dict[str, float], weight: float) -> R
         return Reason(
             code="round_the_clock",
             weight=weight,
-            detail=f"Accounts send {x['night'] / 3:.0%}+ of their traffic in their quietest 8 hours of the day.",
+            detail=f"About {x['night'] / 3:.0%} of traffic per account falls in its quietest 8 hours.",
         )
     if name == "young":
         return Reason(
@@ -333,7 +333,7 @@ def _describe(name: str, g: GroupStats, x: dict[str, float], weight: float) -> R
         return Reason(
             code="sustained_rate",
             weight=weight,
-            detail=f"{g.n / days:.0f} requests per account per active day, sustained over {days:.0f} account-days.",
+            detail=f"{g.n / days:.0f} requests per account per active day over {days:.0f} account-days.",
         )
     if name == "regularity":
         return Reason(
