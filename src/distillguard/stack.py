@@ -189,6 +189,11 @@ def build_stack(
     now: Callable[[], float] = clock if clock is not None else time.time
     notes: list[str] = []
     policy = load_stack_policy(settings) if settings.enforce else None  # fail before opening anything
+    if settings.enforce and any(p.name == "enforce" for p in extra_plugins):
+        raise ConfigError(
+            "the enforcement stack is on (enforce = true) and also listed in `plugins`: "
+            "drop distillguard.enforce.stack:EnforcementPlugin from plugins, or set enforce = false"
+        )
     if settings.ratelimit_url and clock is not None:
         raise ConfigError("a compressed clock needs in-process rate limits (ratelimit_url = '')")
     registry: Any = None

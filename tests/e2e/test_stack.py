@@ -126,3 +126,11 @@ def test_account_feed_shows_accounts_once_they_exist() -> None:
     feed.poll(relist=False)
     feed.poll(relist=True)  # relisting does not show anyone twice
     assert detector.seen == ["a", "b"]
+
+
+def test_enforcement_twice_is_a_config_error(tmp_path: Path) -> None:
+    from distillguard.enforce.stack import EnforcementPlugin
+
+    settings = settings_for(tmp_path, "http://127.0.0.1:9")
+    with pytest.raises(ConfigError, match="also listed in `plugins`"):
+        build_stack(settings, extra_plugins=[EnforcementPlugin(settings)])
