@@ -49,7 +49,14 @@ def scenario_file(name: str, scale: float, days: float, workdir: Path) -> tuple[
 
 
 def one_run(
-    scenario: str, scale: float, seed: int, speed: float, enforce: bool, data_dir: Path, detector_config: str
+    scenario: str,
+    scale: float,
+    seed: int,
+    speed: float,
+    enforce: bool,
+    data_dir: Path,
+    detector_config: str,
+    assess_every: float,
 ) -> E2ERun:
     run = E2ERun(
         RunOptions(
@@ -62,6 +69,7 @@ def one_run(
             console=False,
             deadline_s=900.0,
             detector_config=detector_config,
+            assess_interval_s=assess_every / speed,
         )
     )
     run.prepare()
@@ -89,8 +97,18 @@ def main() -> None:
     parser.add_argument(
         "--detector-config", default="", help="calibrated DetectorConfig (distillguard calibrate)"
     )
+    parser.add_argument(
+        "--assess-every",
+        type=float,
+        default=300.0,
+        help="simulated seconds between the detector's assessments",
+    )
     parser.add_argument("--out", type=Path, default=Path("out/e2e_harvest"))
+    parser.add_argument("--replot", type=Path, default=None, help="only redraw the plot from a results.json")
     args = parser.parse_args()
+    if args.replot is not None:
+        plot(json.loads(args.replot.read_text())["rows"], args.replot.with_name("e2e_harvest.png"))
+        return
 
     from rich.console import Console
     from rich.table import Table
@@ -117,6 +135,7 @@ def main() -> None:
                         enforce,
                         workdir / f"{name}-{enforce}",
                         args.detector_config,
+                        args.assess_every,
                     )
                 runs[enforce] = run
                 off = results.get(False)
@@ -151,6 +170,8 @@ def main() -> None:
                         "on_after_tokens": c_on.after.premium,
                         "off_after_requests_served": c_off.after.served,
                         "on_after_requests_served": c_on.after.served,
+                        "off_after_logprob_answers": c_off.after.logprob_answers,
+                        "on_after_logprob_answers": c_on.after.logprob_answers,
                         "share": c_on.after.premium / c_off.after.premium if c_off.after.premium else None,
                         "legit_accounts": on.legit_accounts,
                         "legit_requests": on.legit_requests,
@@ -163,7 +184,8 @@ def main() -> None:
     table = Table(
         title="campaign harvest after the flag (tokens kept), enforcement off vs on, through the gateway"
     )
-    for col in ("scenario", "events", "campaign", "flagged after", "off", "on", "on/off", "legit acted on"):
+    columns = ("scenario", "events", "campaign", "flagged after", "off", "on", "on/off", "logprob answers")
+    for col in (*columns, "legit acted on"):
         table.add_column(col, justify="right")
     for row in rows:
         share = f"{row['share']:.1%}" if row["share"] is not None else "-"
@@ -171,6 +193,7 @@ def main() -> None:
         table.add_row(
             row["scenario"], f"{row['events']:,}", row["campaign"], flagged,
             f"{row['off_after_tokens']:,}", f"{row['on_after_tokens']:,}", share,
+            f"{row['off_after_logprob_answers']:,} -> {row['on_after_logprob_answers']:,}",
             f"{row['legit_accounts_acted']}/{row['legit_accounts']} acct, "
             f"{row['legit_requests_acted']}/{row['legit_requests']} req",
         )  # fmt: skip
@@ -189,15 +212,20 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         return
     fig, ax = plt.subplots(figsize=(8, 4))
     xs = list(range(len(rows)))
-    ax.bar([x - 0.2 for x in xs], [max(r["off_after_tokens"], 1) for r in rows], 0.4, label="enforcement off")
-    ax.bar([x + 0.2 for x in xs], [max(r["on_after_tokens"], 1) for r in rows], 0.4, label="enforcement on")
-    for x, r in zip(xs, rows, strict=True):
-        if r["share"] is not None:
-            ax.annotate(
-                f"{r['share']:.1%}", (x + 0.2, max(r["on_after_tokens"], 1)), ha="center", va="bottom"
-            )
+    flagged = [r["flagged_after_h"] is not None for r in rows]
+    off = [r["off_after_tokens"] if f else 0 for r, f in zip(rows, flagged, strict=True)]
+    on = [r["on_after_tokens"] if f else 0 for r, f in zip(rows, flagged, strict=True)]
+    ax.bar([x - 0.2 for x in xs], off, 0.4, label="enforcement off")
+    ax.bar([x + 0.2 for x in xs], on, 0.4, label="enforcement on")
+    for x, r, f in zip(xs, rows, flagged, strict=True):
+        if not f:
+            ax.annotate("never flagged", (x, 1), ha="center", va="bottom", fontsize=8)
+        elif r["share"] is not None:
+            top = max(r["on_after_tokens"], 1)
+            ax.annotate(f"{r['share']:.1%}", (x + 0.2, top), ha="center", va="bottom")
     ax.set_xticks(xs, [f"{r['scenario']}\n{r['campaign']}" for r in rows], fontsize=7)
     ax.set_yscale("log")
+    ax.set_ylim(bottom=1)
     ax.set_ylabel("tokens kept by the campaign after its flag (log)")
     ax.set_title("Through the gateway (SDKs -> gateway -> mock): harvest after flag")
     ax.legend()

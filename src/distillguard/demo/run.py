@@ -82,6 +82,7 @@ class Harvest:
     served: int = 0  # answered (status < 400)
     tokens: int = 0  # completion tokens served
     reasoning_withheld: int = 0  # reasoning tokens reasoning protection kept from the client
+    logprob_answers: int = 0  # answers that carried the logprobs asked for (not hardened away)
 
     @property
     def premium(self) -> int:
@@ -93,8 +94,11 @@ class Harvest:
         if event.status < 400:
             self.served += 1
             self.tokens += event.completion_tokens
-            if "reasoning_removed" in event.reasons or "reasoning_summarized" in event.reasons:
+            reasons = event.reasons
+            if "reasoning_removed" in reasons or "reasoning_summarized" in reasons:
                 self.reasoning_withheld += event.reasoning_tokens
+            if event.logprobs and "logprobs_dropped" not in reasons and "top_logprobs_capped" not in reasons:
+                self.logprob_answers += 1
 
 
 @dataclass
