@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from distillguard.cli import build_app
@@ -12,6 +13,7 @@ from distillguard.events.open import open_store
 TINY = str(Path(__file__).with_name("tiny.yaml"))
 
 
+@pytest.mark.slow
 def test_demo_runs_and_prints_the_summary(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         build_app(),
