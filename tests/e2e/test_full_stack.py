@@ -4,14 +4,29 @@
 from __future__ import annotations
 
 import asyncio
-import urllib.request
+import re
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from distillguard.demo.run import E2ERun, RunOptions
 
 SMALL = str(Path(__file__).with_name("small.yaml"))
+
+
+async def console_campaigns(url: str, password: str) -> str:
+    """Log in to the mounted console as the demo admin and read the campaigns page."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        async with http.get(f"{url}/console/login") as page:
+            found = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+        assert found
+        form = {"csrf": found.group(1), "username": "admin", "password": password, "next": "/console/"}
+        async with http.post(f"{url}/console/login", data=form, allow_redirects=False) as resp:
+            assert resp.status == 303
+        async with http.get(f"{url}/console/campaigns") as page:
+            assert page.status == 200
+            return await page.text()
 
 
 @pytest.mark.slow
@@ -23,8 +38,8 @@ def test_campaign_flagged_and_stopped_while_legit_customers_are_untouched(tmp_pa
         report = asyncio.run(run.traffic())
         run.settle()
         result = run.result()
-        with urllib.request.urlopen(f"{url}/console/login", timeout=10) as page:
-            assert page.status == 200 and b"password" in page.read().lower()
+        assert run.admin_password is not None
+        campaigns_page = asyncio.run(console_campaigns(url, run.admin_password))
     finally:
         run.close()
 
@@ -34,6 +49,8 @@ def test_campaign_flagged_and_stopped_while_legit_customers_are_untouched(tmp_pa
     assert len({e.client_ip for e in events}) > 10  # simulated clients' addresses, not 127.0.0.1
 
     (campaign,) = result.campaigns
+    assert campaign.flag is not None and campaign.flag.kind == "campaign"  # linked, not one account
+    assert campaign.flag.subject_id in campaigns_page  # and the analyst sees it in the console
     assert campaign.flagged_at is not None and campaign.flag is not None
     assert campaign.accounts_flagged >= campaign.accounts // 2
     assert {r.code for r in campaign.flag.reasons}  # reasons with evidence
