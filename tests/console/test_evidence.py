@@ -8,7 +8,9 @@ from distillguard.console.data import ConsoleData
 from distillguard.console.evidence import build_evidence, render_html, render_markdown, write_evidence
 
 
-def test_markdown_has_reasons_indicators_timeline_examples_harvest(console_data: ConsoleData, campaign_id: str) -> None:
+def test_markdown_has_reasons_indicators_timeline_examples_harvest(
+    console_data: ConsoleData, campaign_id: str
+) -> None:
     view = console_data.campaign(campaign_id)
     assert view is not None
     report = build_evidence(view, plots=False)

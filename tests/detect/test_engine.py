@@ -82,3 +82,15 @@ def test_config_round_trip(tmp_path) -> None:
     assert loaded.scoring.tiers["SUSPECT"] == 0.71
     assert loaded.link.weights[6] == 2.0
     assert loaded.to_dict() == cfg.to_dict()
+
+
+def test_observe_fingerprints_events_that_only_carry_text() -> None:
+    from distillguard.events.schema import RequestEvent
+
+    det = DistillGuardDetector()
+    event = RequestEvent(
+        request_id="r1", account_id="a1", ts_start=1.0, prompt_text="Explain step by step how a heap works."
+    )
+    det.observe(event)
+    assert event.skeleton_hash is not None and event.minhash
+    assert det.accounts["a1"].skeletons.values  # the skeleton reached the account's sketch

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from distillguard.detect.engine import DetectorConfig
 
-def _load_config(path: str | None):  # type: ignore[no-untyped-def]
+
+def _load_config(path: str | None) -> DetectorConfig:
     from distillguard.detect.engine import DetectorConfig
 
     return DetectorConfig.load(path) if path else DetectorConfig()

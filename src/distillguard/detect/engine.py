@@ -8,6 +8,7 @@ traffic and each account on its own, and return flags with reasons.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import sys
@@ -48,11 +49,13 @@ Enricher = Callable[[RequestEvent], Any]
 
 
 def _load_enricher() -> Enricher | None:
+    """`fingerprint.enrich` when that area is installed (looked up by name: it is optional)."""
     try:
-        from distillguard.fingerprint import enrich  # type: ignore[attr-defined]
+        module = importlib.import_module("distillguard.fingerprint")
     except ImportError:
         return None
-    return enrich  # type: ignore[no-any-return]
+    enrich: Enricher | None = getattr(module, "enrich", None)
+    return enrich
 
 
 @dataclass(slots=True)
@@ -127,6 +130,8 @@ class DistillGuardDetector:
         self.events_seen = 0
         # highest risk each account ever had (own or inherited from its campaign), for calibrate
         self.max_risk: dict[str, float] = {}
+        self._scored_n: dict[str, int] = {}
+        self._campaign_cache: dict[str, tuple[int, int, Flag]] = {}  # cid -> (members hash, n, flag)
 
     # ---- input ----------------------------------------------------------------------
     def _state(self, account_id: str) -> AccountState:
@@ -231,28 +236,42 @@ class DistillGuardDetector:
         strong_sum = [0.0] * len(comps)
         weak_sum = [0.0] * len(comps)
         edge_n = [0] * len(comps)
-        for (a, _b), (_s, strong, weak) in self.linker.edges.items():
-            i = root_of[a]
+        sample_edges: list[list[tuple[str, str]]] = [[] for _ in comps]  # for reasons
+        for key, (_s, strong, weak) in self.linker.edges.items():
+            i = root_of[key[0]]
             strong_sum[i] += strong
             weak_sum[i] += weak
             edge_n[i] += 1
+            if len(sample_edges[i]) < 64:
+                sample_edges[i].append(key)
         taken: set[str] = set()
         new_flags: dict[str, Flag] = {}
         new_campaign_of: dict[str, str] = {}
         scoring = self.config.scoring
+        cache = self._campaign_cache
+        new_cache: dict[str, tuple[int, int, Flag]] = {}
         for i, comp in enumerate(comps):
             members = [self.accounts[m] for m in comp if m in self.accounts]
-            g = GroupStats.of(members, self.config.window.topic_k)
-            if g.n == 0:
+            total_n = sum(m.n for m in members)
+            if total_n == 0:
                 continue
-            x = features(g, strong_sum[i] / max(1, edge_n[i]), weak_sum[i] / max(1, edge_n[i]))
-            terms = logit_terms(x, scoring)
-            risk = risk_of(terms, scoring)
-            tier = scoring.tier_of(risk, g.n)
             cid = self._campaign_id(comp, taken)
             taken.add(cid)
             for m in comp:
                 new_campaign_of[m] = cid
+            members_hash = hash(tuple(comp))
+            cached = cache.get(cid)
+            if cached is not None and cached[0] == members_hash and total_n < cached[1] * 1.03 + 3:
+                flag = cached[2]
+                flag.requests = total_n
+                new_flags[cid] = flag
+                new_cache[cid] = cached
+                continue
+            g = GroupStats.of(members, self.config.window.topic_k)
+            x = features(g, strong_sum[i] / max(1, edge_n[i]), weak_sum[i] / max(1, edge_n[i]))
+            terms = logit_terms(x, scoring)
+            risk = risk_of(terms, scoring)
+            tier = scoring.tier_of(risk, g.n)
             previous = self._campaign_flags.get(cid)
             first = previous.first_flagged if previous else None
             if first is None and tier >= Tier.SUSPECT:
@@ -262,17 +281,23 @@ class DistillGuardDetector:
                 subject_id=cid,
                 risk=round(risk, 4),
                 tier=tier,
-                reasons=reasons_for(g, x, terms, self._link_reasons(comp, g)),
+                reasons=(
+                    reasons_for(g, x, terms, self._link_reasons(comp, sample_edges[i], g))
+                    if tier >= Tier.WATCH
+                    else []
+                ),
                 accounts=[m.account_id for m in members],
                 first_flagged=first,
                 requests=g.n,
                 output_tokens=g.output_tokens,
             )
+            new_cache[cid] = (members_hash, g.n, new_flags[cid])
+        self._campaign_cache = new_cache
         self._campaign_flags = new_flags
         self._campaign_of = new_campaign_of
 
-    def _link_reasons(self, comp: list[str], g: GroupStats) -> list[Reason]:
-        summary = self.linker.shared_summary(comp)
+    def _link_reasons(self, comp: list[str], edges: list[tuple[str, str]], g: GroupStats) -> list[Reason]:
+        summary = self.linker.shared_summary(edges)
         out: list[Reason] = []
         for kind, (pairs, spec) in sorted(summary.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:3]:
             name = TYPE_NAMES[kind]
@@ -307,8 +332,18 @@ class DistillGuardDetector:
         scoring = self.config.scoring
         dirty = self._dirty_accounts
         self._dirty_accounts = set()
+        scored_n = self._scored_n
         for account_id in dirty:
             state = self.accounts[account_id]
+            # features move slowly once an account has history: re-score on 5% growth
+            last_n = scored_n.get(account_id, 0)
+            if last_n >= 40 and state.n < last_n * 1.05:
+                flag = self._account_flags.get(account_id)
+                if flag is not None:
+                    flag.requests = state.n
+                    flag.output_tokens = state.output_tokens
+                continue
+            scored_n[account_id] = state.n
             g = GroupStats.of([state], self.config.window.topic_k)
             x = features(g)
             terms = logit_terms(x, scoring)

@@ -7,6 +7,7 @@ would have published. Writes `flags.json` (machines) and `report.md` (analysts).
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -88,8 +89,8 @@ def run_batch(
 # ---- reading logs ------------------------------------------------------------------------
 def read_event_log(target: str) -> Iterator[RequestEvent]:
     """Events from a JSONL/Parquet file or an event store URL/path, in time order."""
-    try:
-        from distillguard.events.open import open_store  # the storage area's reader
+    try:  # the storage area's reader (files, SQLite, PostgreSQL), when installed
+        open_store = importlib.import_module("distillguard.events.open").open_store
     except ImportError:
         open_store = None
     if open_store is not None:
@@ -131,9 +132,9 @@ def read_accounts(path: str | None) -> list[AccountInfo]:
 
 # ---- writing reports ---------------------------------------------------------------------
 def _flag_json(flag: Flag) -> dict[str, object]:
-    data = msgspec.to_builtins(flag)
+    data: dict[str, object] = msgspec.to_builtins(flag)
     data["tier"] = flag.tier.name
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def write_report(result: HuntResult, out_dir: str | Path, *, source: str = "") -> tuple[Path, Path]:

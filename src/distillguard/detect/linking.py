@@ -108,6 +108,7 @@ class CampaignLinker:
         self.dirty_pairs: set[tuple[str, str]] = set()
         self.edges: dict[tuple[str, str], tuple[float, float, float]] = {}
         self._sample_cursor: dict[int, int] = {}
+        self._components: list[list[str]] | None = None
 
     # ---- profile updates ------------------------------------------------------------
     def add_tokens(self, account_id: str, tokens: Iterable[int]) -> None:
@@ -216,16 +217,24 @@ class CampaignLinker:
             list(self.pairs) + list(self.replacements) if full else self.dirty_pairs
         )
         edge_min = self.config.edge_min
+        edges = self.edges
         for key in keys:
             strength, strong, weak = self.pair_strength(key)
             if strength >= edge_min:
-                self.edges[key] = (strength, strong, weak)
-            else:
-                self.edges.pop(key, None)
+                if key not in edges:
+                    self._components = None
+                edges[key] = (strength, strong, weak)
+            elif edges.pop(key, None) is not None:
+                self._components = None
         self.dirty_pairs = set()
 
     def components(self) -> list[list[str]]:
-        """Connected components (size >= 2) over the current edges."""
+        """Connected components (size >= 2) over the current edges (cached until they change)."""
+        if self._components is None:
+            self._components = self._find_components()
+        return self._components
+
+    def _find_components(self) -> list[list[str]]:
         parent: dict[str, str] = {}
 
         def find(x: str) -> str:
@@ -247,17 +256,18 @@ class CampaignLinker:
             groups.setdefault(find(node), []).append(node)
         return [sorted(g) for g in groups.values() if len(g) >= 2]
 
-    def shared_summary(self, members: list[str]) -> dict[int, tuple[int, float]]:
-        """Per token type among a community's edges: (pairs sharing one, mean specificity)."""
-        member_set = set(members)
+    def shared_summary(self, edges: list[tuple[str, str]]) -> dict[int, tuple[int, float]]:
+        """Per token type over these edges: (pairs sharing one, mean specificity)."""
         out: dict[int, list[float]] = {}
-        for key in self.edges:
-            if key[0] not in member_set:
-                continue
+        for key in edges:
+            kinds: dict[int, float] = {}
             for tok in self.pairs.get(key, ()):
-                out.setdefault(token_kind(tok), []).append(
-                    specificity(max(1, self.df(tok)), self.config.specific_df)
+                kind = token_kind(tok)
+                kinds[kind] = max(
+                    kinds.get(kind, 0.0), specificity(max(1, self.df(tok)), self.config.specific_df)
                 )
+            for kind, spec in kinds.items():
+                out.setdefault(kind, []).append(spec)
         return {k: (len(v), sum(v) / len(v)) for k, v in out.items()}
 
     def replacement_count(self, members: list[str]) -> int:

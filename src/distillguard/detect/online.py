@@ -9,6 +9,7 @@ dropped and counted (`dropped`), so the gateway's memory stays bounded.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -180,7 +181,8 @@ def tail_and_publish(
     from distillguard.detect.engine import DetectorConfig, DistillGuardDetector
     from distillguard.detect.hunt import read_accounts
     from distillguard.detect.tierstore import open_tier_store
-    from distillguard.events.open import open_store  # type: ignore[import-not-found]
+
+    open_store = importlib.import_module("distillguard.events.open").open_store
 
     cfg = config if isinstance(config, DetectorConfig) else DetectorConfig()
     store = open_store(db, readonly=True)

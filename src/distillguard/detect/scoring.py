@@ -267,19 +267,19 @@ def _describe(name: str, g: GroupStats, x: dict[str, float], weight: float) -> R
         return Reason(
             code="single_turn",
             weight=weight,
-            detail=f"{g.share(g.n_single_turn):.0%} of {n} requests are one-shot prompts with no conversation.",
+            detail=f"{g.share(g.n_single_turn):.0%} of {n} requests are one-shot prompts, no conversation.",
         )
     if name == "no_system":
         return Reason(
             code="no_system_prompt",
             weight=weight,
-            detail=f"{1 - g.share(g.n_system):.0%} of requests carry no system prompt (no product around them).",
+            detail=f"{1 - g.share(g.n_system):.0%} of requests carry no system prompt (no product around).",
         )
     if name == "night":
         return Reason(
             code="round_the_clock",
             weight=weight,
-            detail=f"{night_share(g.hours):.0%} of traffic falls in the quietest 8 hours of the day: no one sleeps.",
+            detail=f"{night_share(g.hours):.0%} of traffic falls in the quietest 8 hours of the day.",
         )
     if name == "young":
         return Reason(

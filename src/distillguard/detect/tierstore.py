@@ -105,7 +105,9 @@ class RedisTierStore:
                 raw = self.redis.hgetall(self.key)
             except Exception:  # redis down: keep serving the last known tiers
                 return
-            cache.entries = {k.decode(): _decode_entry(v) for k, v in raw.items()}
+            cache.entries = {
+                (k.decode() if isinstance(k, bytes) else str(k)): _decode_entry(v) for k, v in raw.items()
+            }
             cache.version = version
         finally:
             cache.lock.release()
