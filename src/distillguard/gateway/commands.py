@@ -35,23 +35,23 @@ def load_plugins(specs: list[str], settings: Settings) -> list[Plugin]:
 
 
 def open_key_resolver(settings: Settings, no_auth: bool) -> KeyResolver:
-    """The accounts registry behind an in-memory cache (refreshed in the background), or,
-    with --no-auth, any key accepted."""
-    from distillguard.accounts.keys import CachedKeyResolver, pepper_from_env
-    from distillguard.accounts.registry import open_registry
+    """The accounts registry behind its in-memory cache (refreshed in the background), or,
+    with --no-auth, any key accepted. Failures come back as ConfigError."""
+    from distillguard.accounts.registry import open_key_resolver as open_registry_resolver
     from distillguard.gateway.auth import AllowAnyKeyResolver
 
     if no_auth:
         return AllowAnyKeyResolver()
-    registry = open_registry(settings.database_url, pepper=pepper_from_env())
-    return CachedKeyResolver(registry).start()
+    resolver: KeyResolver = open_registry_resolver(settings)
+    return resolver
 
 
 def open_event_sink(settings: Settings) -> EventSink:
     """The batching writer for `settings.database_url` (SQLite file or PostgreSQL)."""
-    from distillguard.events.open import open_writer
+    from distillguard.events.writer import open_sink
 
-    return open_writer(settings.database_url)
+    sink: EventSink = open_sink(settings)
+    return sink
 
 
 def register(app: typer.Typer) -> None:
