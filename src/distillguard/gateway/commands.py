@@ -103,4 +103,10 @@ def register(app: typer.Typer) -> None:
             f"distillguard gateway on http://{settings.listen_host}:{settings.listen_port} -> {names} "
             f"(retention={settings.retention}, events -> {settings.database_url})"
         )
-        run(web_app, settings, print_fn=None)
+        try:
+            run(web_app, settings, print_fn=None)
+        except OSError as exc:  # e.g. the port is taken
+            typer.echo(
+                f"error: cannot listen on {settings.listen_host}:{settings.listen_port}: {exc}", err=True
+            )
+            raise typer.Exit(2) from None
