@@ -131,6 +131,8 @@ class DistillGuardDetector:
         # highest risk each account ever had (own or inherited from its campaign), for calibrate
         self.max_risk: dict[str, float] = {}
         self._scored_n: dict[str, int] = {}
+        self._link_degree: dict[str, int] = {}
+        self._link_best: dict[str, float] = {}
         self._campaign_cache: dict[str, tuple[int, int, Flag]] = {}  # cid -> (members hash, n, flag)
 
     # ---- input ----------------------------------------------------------------------
@@ -237,13 +239,21 @@ class DistillGuardDetector:
         weak_sum = [0.0] * len(comps)
         edge_n = [0] * len(comps)
         sample_edges: list[list[tuple[str, str]]] = [[] for _ in comps]  # for reasons
-        for key, (_s, strong, weak) in self.linker.edges.items():
+        degree: dict[str, int] = {}
+        best: dict[str, float] = {}
+        for key, (strength, strong, weak) in self.linker.edges.items():
+            for end in key:
+                degree[end] = degree.get(end, 0) + 1
+                if strength > best.get(end, 0.0):
+                    best[end] = strength
             i = root_of[key[0]]
             strong_sum[i] += strong
             weak_sum[i] += weak
             edge_n[i] += 1
             if len(sample_edges[i]) < 64:
                 sample_edges[i].append(key)
+        self._link_degree = degree
+        self._link_best = best
         taken: set[str] = set()
         new_flags: dict[str, Flag] = {}
         new_campaign_of: dict[str, str] = {}
@@ -286,7 +296,8 @@ class DistillGuardDetector:
                     if tier >= Tier.WATCH
                     else []
                 ),
-                accounts=[m.account_id for m in members],
+                # members tied in firmly; the rest stay linked (campaign_of) but are not named
+                accounts=[m.account_id for m in members if tier < Tier.WATCH or self._inherits(m.account_id)],
                 first_flagged=first,
                 requests=g.n,
                 output_tokens=g.output_tokens,
@@ -377,6 +388,10 @@ class DistillGuardDetector:
                 continue
             for m in cflag.accounts:
                 own = self._account_flags.get(m)
+                if not self._inherits(m):
+                    if own is not None:
+                        own.campaign_id = cid
+                    continue
                 if own is None or own.tier <= cflag.tier:
                     state = self.accounts[m]
                     self._account_flags[m] = Flag(
@@ -394,6 +409,23 @@ class DistillGuardDetector:
                     )
                 else:
                     own.campaign_id = cid
+
+    def _inherits(self, account_id: str) -> bool:
+        """A member takes its campaign's tier only when it is tied in firmly (two links, or
+        one strong one) and its own traffic is not plainly a person's (multi-turn chat, few
+        intent prompts) or a product backend's: one chance link must not drag a customer in."""
+        if self._link_degree.get(account_id, 0) < 2 and self._link_best.get(account_id, 0.0) < 0.8:
+            return False
+        state = self.accounts[account_id]
+        if state.n >= 10:
+            single = state.share(state.n_single_turn)
+            intent = state.share(state.n_cot + state.n_rubric + state.n_datagen)
+            harvest_like = state.share(state.n_logprobs) + state.share(state.n_tools)
+            if single < 0.3 and intent < 0.2 and harvest_like < 0.2:
+                return False  # a person chatting
+            if state.share(state.n_system) >= 0.8 and intent < 0.1 and harvest_like < 0.2:
+                return False  # a product's backend: its own system prompt, almost no harvest intent
+        return True
 
     # ---- introspection --------------------------------------------------------------
     def memory_bytes_per_account(self) -> float:

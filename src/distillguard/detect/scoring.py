@@ -142,7 +142,7 @@ class ScoringConfig:
     style: float = 8.0  # coef of style
     style_x_coordination: float = 8.0  # style * campaign evidence
     volume: float = 1.2  # coef of log10 requests
-    members_x_coordination: float = 0.5  # log2 members * campaign evidence
+    members_x_coordination: float = 1.5  # log2 members * content coordination^2
     extraction_x_templated: float = 6.0  # logit_bias+logprobs on near-identical prompts
     extraction: float = 2.0
     infra_discount: float = 0.25  # infrastructure-only links count this much as content links
@@ -214,9 +214,12 @@ def logit_terms(x: dict[str, float], cfg: ScoringConfig) -> dict[str, float]:
     for k, w in sw.items():
         terms[k] = cfg.style * w * x.get(k, 0.0) / (sum(sw.values()) or 1.0)
     terms["volume"] = cfg.volume * x["volume"]
+    # many accounts tied by shared content is itself rare among legitimate customers; squared so
+    # the loose homework overlap of a campus (~0.2) counts far less than a campaign's (~0.6)
     terms["coordination"] = (
-        cfg.members_x_coordination * x["members"] + cfg.style_x_coordination * style
-    ) * campaign
+        cfg.members_x_coordination * x["members"] * x["coord_content"] ** 2
+        + cfg.style_x_coordination * style * campaign
+    )
     terms["extraction"] = (
         cfg.extraction * x["extraction"] + cfg.extraction_x_templated * x["extraction"] * (x["templated"])
     )
