@@ -211,6 +211,11 @@ class DistillGuardDetector:
     # ---- judgement ------------------------------------------------------------------
     def assess(self, now: float) -> Assessment:
         self._find_replacements(now)
+        breadth = self.linker.breadth
+        for account_id in self._dirty_accounts:
+            state = self.accounts[account_id]
+            if state.n > self.config.link.breadth_ref:  # only broad accounts can be discounted
+                breadth[account_id] = state.skeletons.distinct()
         full = now - self._last_full_relink >= self.config.full_relink_every_s
         if full:
             self._last_full_relink = now

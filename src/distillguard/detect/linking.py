@@ -87,6 +87,9 @@ class LinkConfig:
     replacement_gap_s: float = 1800.0  # fresh account starting within this after one stops
     replacement_quiet_s: float = 3600.0  # the old one must stay quiet this long
     replacement_weight: float = 0.5
+    # Content shared with a very broad account (thousands of distinct prompt shapes, e.g. a
+    # SaaS backend serving the public) is expected by chance: scale by breadth_ref / breadth.
+    breadth_ref: float = 1000.0
 
 
 def specificity(df: int, specific_df: int) -> float:
@@ -109,6 +112,7 @@ class CampaignLinker:
         self.edges: dict[tuple[str, str], tuple[float, float, float]] = {}
         self._sample_cursor: dict[int, int] = {}
         self._components: list[list[str]] | None = None
+        self.breadth: dict[str, float] = {}  # account -> distinct skeletons (set by the engine)
 
     # ---- profile updates ------------------------------------------------------------
     def add_tokens(self, account_id: str, tokens: Iterable[int]) -> None:
@@ -200,9 +204,13 @@ class CampaignLinker:
         if org_a and org_a == self.org_of.get(b):
             return 0.0, 0.0, 0.0
         strong = weak = 0.0
+        broad = max(self.breadth.get(a, 0.0), self.breadth.get(b, 0.0))
+        content_scale = min(1.0, cfg.breadth_ref / broad) if broad > 0 else 1.0
         for tok in self.pairs.get(key, ()):
             kind = token_kind(tok)
             w = cfg.weights.get(kind, 0.0) * specificity(max(1, self.df(tok)), cfg.specific_df)
+            if kind in CONTENT_TYPES:
+                w *= content_scale
             if kind in STRONG_TYPES:
                 strong += w
             else:

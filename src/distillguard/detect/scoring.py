@@ -145,6 +145,7 @@ class ScoringConfig:
     members_x_coordination: float = 1.5  # log2 members * content coordination^2
     extraction_x_templated: float = 6.0  # logit_bias+logprobs on near-identical prompts
     extraction: float = 2.0
+    intent_x_bulk: float = 1.5  # intent share * log10(requests / 1000): a harvest at scale
     infra_discount: float = 0.25  # infrastructure-only links count this much as content links
     min_requests: int = 3  # below this a subject is never above WATCH
     tiers: dict[str, float] = field(
@@ -213,7 +214,9 @@ def logit_terms(x: dict[str, float], cfg: ScoringConfig) -> dict[str, float]:
     # style is split over its components so reasons can name them
     for k, w in sw.items():
         terms[k] = cfg.style * w * x.get(k, 0.0) / (sum(sw.values()) or 1.0)
-    terms["volume"] = cfg.volume * x["volume"]
+    terms["volume"] = cfg.volume * x["volume"] + cfg.intent_x_bulk * x["intent_share"] * max(
+        0.0, x["volume"] - 3.0
+    )
     # many accounts tied by shared content is itself rare among legitimate customers; squared so
     # the loose homework overlap of a campus (~0.2) counts far less than a campaign's (~0.6)
     terms["coordination"] = (
