@@ -238,6 +238,9 @@ async def main() -> None:
         config = DetectorConfig.load(args.detector_config) if args.detector_config else None
         off = await replay(sim, None, args.assess_every, None, config)
         on = await replay(sim, policy, args.assess_every, off, config)
+        if not sim.truth.campaigns:  # legitimate traffic only: the row is about false positives
+            legit = f"{on.legit_acted}/{on.legit_requests} req, {len(on.legit_accounts_acted)} acct"
+            table.add_row(name, "(none)", "-", "-", "-", "-", "-", legit)
         for campaign in sorted(sim.truth.campaigns):
             flagged = off.first_flag.get(campaign)
             start = sim.scenario.start_ts
@@ -272,8 +275,14 @@ async def main() -> None:
         xs = range(len(rows))
         ax.bar([x - 0.2 for x in xs], [r[2] for r in rows], width=0.4, label="enforcement off")
         ax.bar([x + 0.2 for x in xs], [r[3] for r in rows], width=0.4, label="enforcement on")
+        for x, (_, _, off_tokens, on_tokens) in zip(xs, rows, strict=True):
+            if off_tokens:
+                ax.annotate(
+                    f"{on_tokens / off_tokens:.1%}", (x + 0.2, max(on_tokens, 1)), ha="center", va="bottom"
+                )
         ax.set_xticks(list(xs), labels, fontsize=7)
-        ax.set_ylabel("output tokens harvested after flag")
+        ax.set_yscale("log")
+        ax.set_ylabel("output tokens harvested after flag (log)")
         ax.legend()
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)

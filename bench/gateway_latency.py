@@ -12,9 +12,10 @@ t0 + i/rate whether or not earlier ones have finished.
 
 Reports, for non-streaming and streaming chat completions:
   1. latency p50/p99 at a fixed rate (default 200 req/s), direct and via the gateway,
-     interleaved in short rounds so machine noise hits both; added = via - direct;
+     interleaved in short rounds so machine noise hits both; added = via - direct, pooled
+     over all rounds and as the median of the per-round differences;
   2. the highest rate held: errors < 1%, completions >= 95% of the target rate, and
-     median latency under 10 ms (no queue building up);
+     median latency under 10 ms (no queue building up), in one of `--attempts` tries;
   3. the gateway process's CPU time per request (from /proc; robust to machine noise).
 Latency is measured from the scheduled start (so a lagging load generator shows as
 latency, not as a silently lower rate) to the last byte of the response.
@@ -29,6 +30,7 @@ import multiprocessing as mp
 import os
 import shutil
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -157,7 +159,9 @@ def run_mock(port: int) -> None:
     uvloop.run(main())
 
 
-def run_gateway(port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str) -> None:
+def run_gateway(
+    port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str, client: str = "aiohttp"
+) -> None:
     from distillguard.accounts.principal import Principal
     from distillguard.config import Settings, UpstreamSettings
     from distillguard.events.store import EventSink
@@ -169,6 +173,7 @@ def run_gateway(port: int, upstream_url: str, sink_kind: str, db_path: str, loop
         upstreams={"bench": UpstreamSettings(url=upstream_url)},
         default_upstream="bench",
         database_url=db_path,
+        upstream_client=client,  # type: ignore[arg-type]
     ).validate()
     keys = InMemoryKeyResolver()
     keys.add(GATEWAY_KEY, Principal(key_id="k1", account_id="a1", org_id="o1"))
@@ -354,15 +359,20 @@ async def bench(
                 await load(session, base + "/v1/chat/completions", body, 200, 1.0, stream)
             per: dict[str, list[float]] = {"direct": [], "gateway": []}
             errs = {"direct": 0, "gateway": 0}
+            round_added: list[tuple[float, float]] = []
             gw_cpu = 0.0
             for _ in range(args.rounds):
+                this_round: dict[str, Result] = {}
                 for name, base in targets.items():
                     cpu0 = cpu_seconds(gateway_pid)
                     url = base + "/v1/chat/completions"
                     r = await load(session, url, body, args.rate, args.seconds, stream)
+                    this_round[name] = r
                     per[name] += r.latencies_ms
                     errs[name] += r.errors
                     gw_cpu += cpu_seconds(gateway_pid) - cpu0 if name == "gateway" else 0.0
+                d, g = this_round["direct"], this_round["gateway"]
+                round_added.append((g.pct(0.5) - d.pct(0.5), g.pct(0.99) - d.pct(0.99)))
             stats = {}
             for name in targets:
                 res = Result(per[name], errs[name], 0, 0)
@@ -375,7 +385,16 @@ async def bench(
             cpu_us = gw_cpu / max(1, len(per["gateway"]) + errs["gateway"]) * 1e6
             print(
                 f"{mode:<10} ADDED    {args.rate:>6.0f}{'':>13} {added[0]:>8.3f} {added[1]:>8.3f}"
-                f"  gateway CPU {cpu_us:.0f} us/request"
+                f"  (pooled)  gateway CPU {cpu_us:.0f} us/request"
+            )
+            # Per round (direct and gateway back to back), the median round: less exposed to
+            # another job's burst landing on one side only.
+            med = (
+                statistics.median(a[0] for a in round_added),
+                statistics.median(a[1] for a in round_added),
+            )
+            print(
+                f"{mode:<10} ADDED    {args.rate:>6.0f}{'':>13} {med[0]:>8.3f} {med[1]:>8.3f}  (median round)"
             )
             # highest rate held
             held: dict[str, float] = {}
@@ -383,26 +402,30 @@ async def bench(
                 best = 0.0
                 for rate in args.ramp:
                     url = base + "/v1/chat/completions"
-                    r = await load(session, url, body, rate, args.ramp_seconds, stream)
-                    achieved = r.ok / r.elapsed_s
-                    # Held: under 1% errors, the rate kept up, and no queue built up (p50 < 10 ms).
-                    ok = r.errors < 0.01 * r.scheduled and achieved >= 0.95 * rate and r.pct(0.5) < 10
-                    print(
-                        f"{mode:<10} {name:<8} {rate:>6.0f} {r.ok:>6} {r.errors:>5} "
-                        f"{r.pct(0.5):>8.3f} {r.pct(0.99):>8.3f}  achieved {achieved:7.0f}/s "
-                        f"{'held' if ok else 'NOT held'}"
-                    )
+                    ok = False
+                    for _attempt in range(args.attempts):  # a burst from another job gets a retry
+                        r = await load(session, url, body, rate, args.ramp_seconds, stream)
+                        achieved = r.ok / r.elapsed_s
+                        # Held: under 1% errors, the rate kept up, no queue built up (p50 < 10 ms).
+                        ok = r.errors < 0.01 * r.scheduled and achieved >= 0.95 * rate and r.pct(0.5) < 10
+                        print(
+                            f"{mode:<10} {name:<8} {rate:>6.0f} {r.ok:>6} {r.errors:>5} "
+                            f"{r.pct(0.5):>8.3f} {r.pct(0.99):>8.3f}  achieved {achieved:7.0f}/s "
+                            f"{'held' if ok else 'NOT held'}"
+                        )
+                        if ok:
+                            break
                     if not ok:
                         break
                     best = rate
                 held[name] = best
-            summary[mode] = (added, held)
+            summary[mode] = (med, held)
         print()
         print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print("summary (load generator, upstream and gateway share this machine's CPUs)")
         for mode, (added, held) in summary.items():
             print(
-                f"  {mode:<7} added latency at {args.rate:.0f} req/s: p50 {added[0]:+.3f} ms, "
+                f"  {mode:<7} added latency at {args.rate:.0f} req/s (median round): p50 {added[0]:+.3f} ms, "
                 f"p99 {added[1]:+.3f} ms; highest rate held: direct {held['direct']:.0f}/s, "
                 f"gateway {held['gateway']:.0f}/s"
             )
@@ -430,14 +453,21 @@ def main() -> None:
     parser.add_argument(
         "--client", choices=["raw", "aiohttp"], default="raw", help="load generator's HTTP client"
     )
+    parser.add_argument(
+        "--upstream-client",
+        choices=["aiohttp", "http1"],
+        default="aiohttp",
+        help="the gateway's upstream client (settings.upstream_client)",
+    )
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="gateway event loop")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=3.0, help="per round at the fixed rate")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--ramp", type=lambda s: [float(x) for x in s.split(",")], default=[500, 1000, 1250, 1500, 2000, 2500]
     )
     parser.add_argument("--ramp-seconds", type=float, default=4.0)
+    parser.add_argument("--attempts", type=int, default=2, help="tries per ramp rate before 'not held'")
     args = parser.parse_args()
     print("command:", " ".join([os.path.basename(sys.executable), *sys.argv]))
     print(f"machine: {os.cpu_count()} CPUs; load generator: open-loop, {args.client} client (this process)")
@@ -456,7 +486,9 @@ def main() -> None:
     gw_port = free_port()
     gateway_url = f"http://127.0.0.1:{gw_port}"
     gateway_proc = ctx.Process(
-        target=run_gateway, args=(gw_port, upstream_url, args.sink, db_path, args.loop), daemon=True
+        target=run_gateway,
+        args=(gw_port, upstream_url, args.sink, db_path, args.loop, args.upstream_client),
+        daemon=True,
     )
     procs.append(gateway_proc)
     print(

@@ -55,6 +55,12 @@ def main() -> None:
     paths = write_outputs(sim2, out)
     t_write_total, c_write_total = time.perf_counter() - t, time.process_time() - c
     size = paths["events"].stat().st_size
+
+    t, c = time.perf_counter(), time.process_time()
+    sim3 = Simulation(args.scenario, args.seed, scale=args.scale)
+    pq_paths = write_outputs(sim3, out / "pq", "parquet")
+    t_parquet, c_parquet = time.perf_counter() - t, time.process_time() - c
+    pq_size = pq_paths["events"].stat().st_size
     if not args.out:
         shutil.rmtree(out)
 
@@ -67,10 +73,14 @@ def main() -> None:
         ("build RequestEvent objects", t_build, c_build),
         ("JSONL bytes from columns", t_lines, c_lines),
         ("plan + write all files (JSONL)", t_write_total, c_write_total),
+        ("plan + write all files (Parquet)", t_parquet, c_parquet),
     ]
     for label, wall, cpu in rows:
         print(f"  {label:34s} {wall:7.2f} {cpu:7.2f} {n / wall:12,.0f}")
-    print(f"  events.jsonl: {size / 1e6:,.0f} MB ({size / n:,.0f} bytes/event)")
+    print(
+        f"  events.jsonl: {size / 1e6:,.0f} MB ({size / n:,.0f} bytes/event); "
+        f"events.parquet: {pq_size / 1e6:,.0f} MB"
+    )
     print(f"  end to end incl. ShareGPT load: {t_corpus + t_write_total:.1f} s wall")
 
 

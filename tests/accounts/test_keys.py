@@ -159,7 +159,8 @@ def test_open_key_resolver_failure_is_a_config_error(tmp_path, monkeypatch: pyte
 
     url = f"sqlite:///{tmp_path / 'gw.db'}"
     monkeypatch.setenv("DG_KEY_PEPPER", "one")
-    open_registry(url).close()
+    with open_registry(url) as registry:
+        registry.create_key("a1")
     monkeypatch.setenv("DG_KEY_PEPPER", "two")
     with pytest.raises(ConfigError, match="DG_KEY_PEPPER"):
         open_key_resolver(Settings(database_url=url))

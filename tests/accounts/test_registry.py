@@ -124,9 +124,19 @@ def test_secrets_and_payment_numbers_never_reach_the_file(tmp_path: Path) -> Non
 
 
 def test_a_different_pepper_is_refused_clearly(tmp_path: Path) -> None:
-    SqliteAccountRegistry(tmp_path / "dg.db", pepper=b"one").close()
-    with pytest.raises(PepperMismatch, match="DG_KEY_PEPPER"):
-        SqliteAccountRegistry(tmp_path / "dg.db", pepper=b"two")
+    with SqliteAccountRegistry(tmp_path / "dg.db", pepper=b"one") as first:
+        first.create_key("a1", "o1")
+    other = SqliteAccountRegistry(tmp_path / "dg.db", pepper=b"two")
+    assert [a.account_id for a in other.list_accounts()] == ["a1"]  # metadata reads need no pepper
+    for hashing in (
+        lambda: other.create_key("a2"),
+        lambda: other.all_keys(),
+        lambda: other.verify("dg-" + "0" * 12 + "-" + "0" * 48),
+        lambda: other.update_account("a1", payment_fingerprint="card"),
+    ):
+        with pytest.raises(PepperMismatch, match="DG_KEY_PEPPER"):
+            hashing()
+    other.close()
 
 
 def test_shares_the_file_with_the_event_log(tmp_path: Path) -> None:

@@ -39,9 +39,7 @@ class World:
         self.n_events = len(events)
         self.accounts_path = str(self.files["accounts"])
         # the org with the most active legitimate accounts: the scoped viewer's org
-        legit_orgs = Counter(
-            e.org_id for e in events if not self.truth.accounts[e.account_id].is_attack
-        )
+        legit_orgs = Counter(e.org_id for e in events if not self.truth.accounts[e.account_id].is_attack)
         self.legit_org = legit_orgs.most_common(1)[0][0]
         self.attack_orgs = {e.org_id for e in events if self.truth.accounts[e.account_id].is_attack}
         self.org_of = {e.account_id: e.org_id for e in events}

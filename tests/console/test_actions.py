@@ -25,7 +25,7 @@ def setup(tmp_path: Path) -> tuple[Actions, LabelStore, SQLiteOverrideStore]:
 
 
 def test_ban_and_unban_go_to_the_overrides_the_gateway_reads(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    actions, labels, overrides = setup
+    actions, labels, _ = setup
     actions.ban(ADMIN, ["a1", "b1"], note="hydra")
     # a second store on the same file (the gateway's) sees the ban
     gateway_view = SQLiteOverrideStore(tmp_path / "overrides.sqlite", refresh_s=0)
@@ -36,7 +36,9 @@ def test_ban_and_unban_go_to_the_overrides_the_gateway_reads(setup, tmp_path: Pa
     assert not actions.unban(ADMIN, "a1")
     log = labels.audit_log()
     assert [(e.actor, e.action, e.subject_id) for e in log][:3] == [
-        ("admin", "unban", "a1"), ("admin", "unban", "a1"), ("admin", "ban", "b1")
+        ("admin", "unban", "a1"),
+        ("admin", "unban", "a1"),
+        ("admin", "ban", "b1"),
     ]
     assert log[0].detail.startswith("no override")
 

@@ -17,8 +17,15 @@ Client = TestClient[Any, Any]
 
 
 async def test_every_page_needs_a_login(client: Client, campaign_id: str) -> None:
-    for path in ["/console/", "/console/accounts", f"/console/campaigns/{campaign_id}", "/console/search?q=x",
-                 "/console/audit", f"/console/campaigns/{campaign_id}/stix.json", "/console/labels.jsonl"]:
+    for path in [
+        "/console/",
+        "/console/accounts",
+        f"/console/campaigns/{campaign_id}",
+        "/console/search?q=x",
+        "/console/audit",
+        f"/console/campaigns/{campaign_id}/stix.json",
+        "/console/labels.jsonl",
+    ]:
         resp = await client.get(path, allow_redirects=False)
         assert resp.status == 303, path
         assert resp.headers["Location"].startswith("/console/login?next=")
@@ -32,7 +39,8 @@ async def test_login_sets_a_strict_httponly_cookie_and_headers(client: Client) -
     page = await client.get("/console/login")
     token = csrf_in(await page.text())
     resp = await client.post(
-        "/console/login", data={"csrf": token, "username": "admin", "password": PASSWORD, "next": "/console/accounts"},
+        "/console/login",
+        data={"csrf": token, "username": "admin", "password": PASSWORD, "next": "/console/accounts"},
         allow_redirects=False,
     )
     assert resp.status == 303 and resp.headers["Location"] == "/console/accounts"
@@ -51,11 +59,14 @@ async def test_login_refuses_bad_password_forged_form_and_open_redirects(client:
     bad = await client.post("/console/login", data={"csrf": token, "username": "admin", "password": "nope"})
     assert bad.status == 401
     forged = await client.post(
-        "/console/login", data={"csrf": "forged", "username": "admin", "password": PASSWORD}, allow_redirects=False
+        "/console/login",
+        data={"csrf": "forged", "username": "admin", "password": PASSWORD},
+        allow_redirects=False,
     )
     assert forged.status == 403
     evil = await client.post(
-        "/console/login", data={"csrf": token, "username": "admin", "password": PASSWORD, "next": "//evil.example/"},
+        "/console/login",
+        data={"csrf": token, "username": "admin", "password": PASSWORD, "next": "//evil.example/"},
         allow_redirects=False,
     )
     assert evil.status == 303 and evil.headers["Location"] == "/console/"
@@ -80,7 +91,12 @@ async def test_pages_render(client: Client, console_data: ConsoleData, campaign_
         "/console/accounts?sort=volume&flagged=0": [member, "CONFIRMED"],
         f"/console/accounts/{member}": ["Why it was flagged", "Requests per hour", "Sample requests", member],
         "/console/campaigns": [campaign_id, "stix.json"],
-        f"/console/campaigns/{campaign_id}": ["Linked accounts", "Shared indicators", "Payment fingerprint", "<circle"],
+        f"/console/campaigns/{campaign_id}": [
+            "Linked accounts",
+            "Shared indicators",
+            "Payment fingerprint",
+            "<circle",
+        ],
         f"/console/search?q={campaign_id}": ["campaign", member],
         "/console/audit": ["login"],
     }
@@ -94,20 +110,31 @@ async def test_pages_render(client: Client, console_data: ConsoleData, campaign_
     assert (await client.get("/console/campaigns/camp-nope")).status == 404
 
 
-async def test_actions_need_the_csrf_token(client: Client, console_data: ConsoleData, campaign_id: str,
-                                           overrides: MemoryOverrideStore, state: StateDB) -> None:
+async def test_actions_need_the_csrf_token(
+    client: Client,
+    console_data: ConsoleData,
+    campaign_id: str,
+    overrides: MemoryOverrideStore,
+    state: StateDB,
+) -> None:
     csrf = await login(client, "ana")
     member = console_data.campaign(campaign_id).members[0].account_id  # type: ignore[union-attr]
     no_token = await client.post("/console/actions/ban", data={"account_id": member}, allow_redirects=False)
-    wrong = await client.post("/console/actions/ban", data={"account_id": member, "csrf": "x"}, allow_redirects=False)
+    wrong = await client.post(
+        "/console/actions/ban", data={"account_id": member, "csrf": "x"}, allow_redirects=False
+    )
     assert no_token.status == 403 and wrong.status == 403
     assert overrides.get("account", member) is None
     cross = await client.post(
-        "/console/actions/ban", data={"account_id": member, "csrf": csrf},
-        headers={"Origin": "https://evil.example"}, allow_redirects=False,
+        "/console/actions/ban",
+        data={"account_id": member, "csrf": csrf},
+        headers={"Origin": "https://evil.example"},
+        allow_redirects=False,
     )
     assert cross.status == 403
-    ok = await client.post("/console/actions/ban", data={"account_id": member, "csrf": csrf}, allow_redirects=False)
+    ok = await client.post(
+        "/console/actions/ban", data={"account_id": member, "csrf": csrf}, allow_redirects=False
+    )
     assert ok.status == 303 and ok.headers["Location"].endswith(f"/accounts/{member}?done=ban")
     ban = overrides.get("account", member)
     assert ban is not None and ban.actions == ("block",)
@@ -115,13 +142,15 @@ async def test_actions_need_the_csrf_token(client: Client, console_data: Console
     assert "actions block" in page and "ana" in page
 
 
-async def test_campaign_confirm_labels_every_member(client: Client, console_data: ConsoleData,
-                                                    campaign_id: str, state: StateDB) -> None:
+async def test_campaign_confirm_labels_every_member(
+    client: Client, console_data: ConsoleData, campaign_id: str, state: StateDB
+) -> None:
     from distillguard.console.labels import LabelStore
 
     csrf = await login(client, "admin")
     resp = await client.post(
-        "/console/actions/confirm", data={"campaign_id": campaign_id, "csrf": csrf, "note": "hydra"},
+        "/console/actions/confirm",
+        data={"campaign_id": campaign_id, "csrf": csrf, "note": "hydra"},
         allow_redirects=False,
     )
     assert resp.status == 303
@@ -132,8 +161,9 @@ async def test_campaign_confirm_labels_every_member(client: Client, console_data
     assert export.status == 200 and len((await export.text()).splitlines()) == len(members)
 
 
-async def test_viewer_is_read_only(client: Client, console_data: ConsoleData, campaign_id: str,
-                                   overrides: MemoryOverrideStore) -> None:
+async def test_viewer_is_read_only(
+    client: Client, console_data: ConsoleData, campaign_id: str, overrides: MemoryOverrideStore
+) -> None:
     csrf = await login(client, "vic")
     member = console_data.campaign(campaign_id).members[0].account_id  # type: ignore[union-attr]
     page = await (await client.get(f"/console/accounts/{member}")).text()
@@ -143,15 +173,22 @@ async def test_viewer_is_read_only(client: Client, console_data: ConsoleData, ca
     assert (await client.get("/console/labels.jsonl")).status == 403
 
 
-async def test_scoped_viewer_sees_nothing_of_another_org(client: Client, console_data: ConsoleData,
-                                                         campaign_id: str, world: World, state: StateDB) -> None:
+async def test_scoped_viewer_sees_nothing_of_another_org(
+    client: Client, console_data: ConsoleData, campaign_id: str, world: World, state: StateDB
+) -> None:
     Auth(state).create_user("org-viewer", PASSWORD, role="analyst", org_id=world.legit_org)
     csrf = await login(client, "org-viewer")
     view = console_data.campaign(campaign_id)
     assert view is not None
     outsiders = [m.account_id for m in view.members]
-    pages = {"/console/": "", "/console/accounts?flagged=0": "", "/console/campaigns": "", "/console/audit": "",
-             f"/console/search?q={outsiders[0]}": outsiders[0], f"/console/search?q={campaign_id}": campaign_id}
+    pages = {
+        "/console/": "",
+        "/console/accounts?flagged=0": "",
+        "/console/campaigns": "",
+        "/console/audit": "",
+        f"/console/search?q={outsiders[0]}": outsiders[0],
+        f"/console/search?q={campaign_id}": campaign_id,
+    }
     for path, query in pages.items():
         html = await (await client.get(path)).text()
         if query:  # the search box echoes the query; nothing else may name it

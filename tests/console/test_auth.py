@@ -96,3 +96,12 @@ def test_default_state_path() -> None:
     assert default_state_path("sqlite:////var/dg/events.db") == "/var/dg/events.db"
     assert default_state_path("postgresql://localhost/test") == "distillguard-console.db"
     assert default_state_path("out/events.jsonl") == "distillguard-console.db"
+
+
+def test_bootstrap_admin_gives_a_working_fresh_password(auth: Auth) -> None:
+    first = auth.bootstrap_admin("demo")
+    assert auth.authenticate("demo", first) is not None
+    second = auth.bootstrap_admin("demo")
+    assert second != first
+    assert auth.authenticate("demo", first) is None and auth.authenticate("demo", second) is not None
+    assert auth.get_user("demo").role == "admin"  # type: ignore[union-attr]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from distillguard.console.data import MIN_SPECIFICITY, ConsoleData
+from distillguard.console.data import MIN_SPECIFICITY, WITHHELD, ConsoleData
 from distillguard.detect.api import Tier
 
 from .conftest import World
@@ -26,7 +26,9 @@ def test_accounts_sort_orders(console_data: ConsoleData) -> None:
     assert flagged and all(r.tier >= Tier.WATCH for r in flagged)
 
 
-def test_campaign_is_the_hydra_and_its_numbers_add_up(console_data: ConsoleData, campaign_id: str, world: World) -> None:
+def test_campaign_is_the_hydra_and_its_numbers_add_up(
+    console_data: ConsoleData, campaign_id: str, world: World
+) -> None:
     view = console_data.campaign(campaign_id)
     assert view is not None
     members = [m.account_id for m in view.members]
@@ -62,8 +64,13 @@ def test_search_finds_by_key_account_org_ip_skeleton_payment_campaign(
     skeleton = next(i.value for i in view.indicators if i.kind == "skeletons")
     payment = next(i.value for i in view.indicators if i.kind == "payment")
     for query, kind in [
-        (key, "key"), (act.account_id, "account"), (act.org_id, "org"), (ip, "ip"),
-        (skeleton, "skeleton"), (payment, "payment"), (campaign_id, "campaign"),
+        (key, "key"),
+        (act.account_id, "account"),
+        (act.org_id, "org"),
+        (ip, "ip"),
+        (skeleton, "skeleton"),
+        (payment, "payment"),
+        (campaign_id, "campaign"),
     ]:
         hits = {h.kind: h for h in console_data.search(query)}
         assert kind in hits, (query, kind)
@@ -73,7 +80,9 @@ def test_search_finds_by_key_account_org_ip_skeleton_payment_campaign(
     assert console_data.search("   ") == []
 
 
-def test_a_scoped_viewer_sees_nothing_of_another_org(console_data: ConsoleData, world: World, campaign_id: str) -> None:
+def test_a_scoped_viewer_sees_nothing_of_another_org(
+    console_data: ConsoleData, world: World, campaign_id: str
+) -> None:
     scope = world.legit_org
     mine = {a for a, o in world.org_of.items() if o == scope}
     rows = console_data.account_rows(scope, flagged_only=False, limit=None)
@@ -93,13 +102,56 @@ def test_a_scoped_viewer_sees_nothing_of_another_org(console_data: ConsoleData, 
     assert not console_data.search(hydra_member, scope)
 
 
-def test_scoped_view_of_a_campaign_keeps_only_own_members(console_data: ConsoleData, campaign_id: str) -> None:
+def test_scoped_view_of_a_campaign_keeps_only_own_members(
+    console_data: ConsoleData, campaign_id: str
+) -> None:
     full = console_data.campaign(campaign_id)
     assert full is not None
     org = full.members[0].org_id
     scoped = console_data.campaign(campaign_id, org)
     assert scoped is not None
     assert {m.org_id for m in scoped.members} == {org}
-    assert scoped.hidden_members == len(full.members) - len(scoped.members)
+    assert scoped.partial and not full.partial
     assert all(not r.evidence for r in scoped.reasons)  # evidence ids may name other orgs' requests
+    # the campaign's numbers describe other orgs' accounts too: codes and weights only
+    assert [r.code for r in scoped.reasons] == [r.code for r in full.reasons]
+    assert {r.detail for r in scoped.reasons} == {WITHHELD}
+    member = console_data.account(scoped.members[0].account_id, org)
+    assert member is not None
+    inherited = {r.code for r in full.reasons}
+    assert all(r.detail == WITHHELD for r in member.reasons if r.code in inherited)
     assert all(e.org_id == org for e in scoped.examples)
+
+
+def test_enforced_and_shadow_actions_are_counted_apart() -> None:
+    from distillguard.console.data import FixedAssessment
+    from distillguard.console.index import EventIndex
+    from distillguard.detect.api import Assessment
+    from distillguard.events.schema import RequestEvent
+
+    index = EventIndex()
+    base = 3600.0 * 1000
+    for i, (action, shadow) in enumerate(
+        [
+            ("allow", False),
+            (None, False),
+            ("block", False),
+            ("rate_limit", True),
+            ("protect_reasoning", False),
+        ]
+    ):
+        index.fold(
+            RequestEvent(
+                request_id=f"r{i}",
+                account_id="a",
+                org_id="o",
+                ts_start=base + i,
+                action=action,
+                shadow=shadow,
+            )
+        )
+    data = ConsoleData(None, FixedAssessment(Assessment(at=base)), index=index)
+    o = data.overview()
+    assert (o.traffic.total, o.actions.total, o.shadow.total) == (5, 2, 1)
+    assert index.accounts["a"].actions == {"block": 1, "protect_reasoning": 1, "rate_limit (shadow)": 1}
+    assert data.overview("other-org").actions.total == 0

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from distillguard.config import Settings, UpstreamSettings
 from distillguard.console.app import mount_console
 from distillguard.console.auth import Auth
-from distillguard.console.data import ConsoleData, OnlineAssessment
+from distillguard.console.standalone import live_console_data
 from distillguard.console.state import StateDB
 from distillguard.detect.engine import DistillGuardDetector
 from distillguard.detect.online import OnlineDetector
@@ -27,9 +27,8 @@ from .conftest import PASSWORD, TINY, login
 async def test_mounted_in_the_gateway_with_a_live_log(tmp_path: Path) -> None:
     db = str(tmp_path / "events.db")
     writer = SqliteEventStore(db)
-    reader = SqliteEventStore(db, readonly=True)
     runner = OnlineDetector(DistillGuardDetector(), MemoryTierStore())
-    data = ConsoleData(reader, OnlineAssessment(runner), refresh_s=0)
+    data = live_console_data(db, runner, refresh_s=0)
     state = StateDB(tmp_path / "console.db")
     Auth(state).create_user("admin", PASSWORD)
 
@@ -61,4 +60,4 @@ async def test_mounted_in_the_gateway_with_a_live_log(tmp_path: Path) -> None:
         assert camp.status == 200 and "Linked accounts" in await camp.text()
         assert data.index.events == len(events)  # the console tailed the whole log
     writer.close()
-    reader.close()
+    data.store.close()

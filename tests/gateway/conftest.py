@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
@@ -74,6 +75,8 @@ async def start_gateway(
     settings = Settings(
         upstreams={"fake": UpstreamSettings(url=upstream_url, read_timeout_s=1.0, connect_timeout_s=1.0)},
         default_upstream="fake",
+        # The whole suite can run on either upstream client; test_http1.py covers "http1" always.
+        upstream_client=os.environ.get("DG_TEST_UPSTREAM_CLIENT", "aiohttp"),  # type: ignore[arg-type]
     )
     for name, value in settings_overrides.items():
         setattr(settings, name, value)

@@ -145,6 +145,9 @@ async def test_client_disconnect_cancels_upstream(gw: Harness) -> None:
     assert not gw.upstream.slow_stream_finished and gw.upstream.slow_stream_sent < 200
     (event,) = await gw.wait_events(1)
     assert event.status == 499 and event.error_type == "client_disconnected"
+    # What the client received before hanging up is recorded, with estimated usage.
+    assert event.response_text and set(event.response_text) == {"x"}
+    assert event.usage_estimated and event.completion_tokens >= 1
 
 
 # --- plugins ---------------------------------------------------------------------------------

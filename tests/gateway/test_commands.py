@@ -1,4 +1,5 @@
-"""`distillguard serve` as a real process: registry keys, SQLite events, clean SIGTERM."""
+"""`distillguard serve` as a real process: registry keys, events in SQLite or PostgreSQL,
+clean SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,17 +8,53 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
-from distillguard.accounts.registry import SqliteAccountRegistry
-from distillguard.events.sqlite_store import SqliteEventStore
+from distillguard.accounts.registry import PostgresAccountRegistry, SqlAccountRegistry, SqliteAccountRegistry
+from distillguard.events.open import open_store
 
 from .test_app import free_port
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
+PG_URL = "postgresql://127.0.0.1:5432/test"
+
+
+def pg_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A --db value and a registry on it: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        db = str(tmp_path / "dg.db")
+        registry: SqlAccountRegistry = SqliteAccountRegistry(db)
+        yield db, registry
+        registry.close()
+        return
+    if not pg_available():
+        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
+    import psycopg
+
+    schema = f"dg_gw_{uuid.uuid4().hex[:12]}"
+    registry = PostgresAccountRegistry(PG_URL, schema=schema)
+    yield f"{PG_URL}?schema={schema}", registry
+    registry.close()
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 CHAT = {"model": "m1", "messages": [{"role": "user", "content": "hi"}]}
 
 
@@ -47,14 +84,13 @@ async def wait_healthy(session: aiohttp.ClientSession, base: str, proc: subproce
     raise AssertionError("gateway did not come up")
 
 
-async def test_serve_with_registry_keys_records_to_sqlite(upstream: Any, tmp_path: Path) -> None:
+async def test_serve_with_registry_keys_records_events(upstream: Any, database: Any) -> None:
     server, _state = upstream
-    db = tmp_path / "dg.db"
-    with SqliteAccountRegistry(db) as registry:
-        raw_key, record = registry.create_key("acct_1", "org_1")
+    db, registry = database
+    raw_key, record = registry.create_key("acct_1", "org_1")
     port = free_port()
     upstream_url = str(server.make_url("")).rstrip("/")
-    proc = serve("--upstream", upstream_url, "--port", str(port), "--db", str(db))
+    proc = serve("--upstream", upstream_url, "--port", str(port), "--db", db)
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as s:
@@ -63,7 +99,8 @@ async def test_serve_with_registry_keys_records_to_sqlite(upstream: Any, tmp_pat
             async with s.post(base + "/v1/chat/completions", json=CHAT, headers=headers) as r:
                 assert r.status == 200, await r.text()
                 assert (await r.json())["choices"][0]["message"]["content"] == "Hello there friend."
-            bad = {"Authorization": f"Bearer {raw_key[:-1]}0"}
+            wrong = raw_key[:-1] + ("1" if raw_key.endswith("0") else "0")  # same id, bad secret
+            bad = {"Authorization": f"Bearer {wrong}"}
             async with s.post(base + "/v1/chat/completions", json=CHAT, headers=bad) as r:
                 assert r.status == 401
     finally:
@@ -72,7 +109,7 @@ async def test_serve_with_registry_keys_records_to_sqlite(upstream: Any, tmp_pat
     assert proc.returncode == 0, err.decode()
     assert b"distillguard gateway on" in out
     # Acknowledged requests were flushed to the event log on the clean shutdown.
-    store = SqliteEventStore(db, readonly=True)
+    store = open_store(db, readonly=True)
     events = list(store.iter_events())
     store.close()
     assert [e.status for e in events] == [200, 401]

@@ -48,3 +48,17 @@ def test_encode_event_names_anthropic_frames() -> None:
     assert frame.startswith(b"event: content_block_stop\ndata: ")
     assert orjson.loads(SSEParser().feed(frame)[0][1]) == {"type": "content_block_stop", "index": 0}
     assert encode_event("openai", {"x": 1}) == b'data: {"x":1}\n\n'
+
+
+def test_stream_terminator_detection_ignores_lookalike_text() -> None:
+    from distillguard.gateway.app import _ends_anthropic_stream, _ends_openai_stream
+
+    assert _ends_openai_stream(b'data: {"x":1}\n\ndata: [DONE]\n\n')
+    assert _ends_openai_stream(b"data: [DONE]\n\n")
+    assert not _ends_openai_stream(b'data: {"t":"say data: [DONE]\n\n')  # inside text, not a line
+    stop = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+    assert _ends_anthropic_stream(b"event: ping\ndata: {}\n\n" + stop)
+    assert _ends_anthropic_stream(stop)
+    lookalike = b'event: content_block_delta\ndata: {"delta":{"text":"event: message_stop"}}\n\n'
+    assert not _ends_anthropic_stream(lookalike)
+    assert not _ends_anthropic_stream(stop + b"event: ping\ndata: {}\n\n")

@@ -64,3 +64,19 @@ def test_bad_threshold_and_target(run_dir, tmp_path):
     missing = runner.invoke(_app(), ["bench", "detect", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert missing.exit_code == 2
     assert "neither a path" in missing.output
+
+
+def test_bench_report_rebuilds_from_runs(run_dir, tmp_path):
+    first = tmp_path / "first"
+    runner = CliRunner()
+    args = ["bench", "detect", str(run_dir), "-d", "rate,phrase", "--no-plots"]
+    assert runner.invoke(_app(), [*args, "--out", str(first)]).exit_code == 0
+    rebuilt = tmp_path / "rebuilt"
+    result = runner.invoke(_app(), ["bench", "report", str(first), "--out", str(rebuilt), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    old = json.loads((first / "results.json").read_text())
+    new = json.loads((rebuilt / "results.json").read_text())
+    assert sorted(r["detector"] for r in new["runs"]) == ["phrase", "rate"]
+    assert sorted(new["summary"], key=lambda r: r["detector"]) == sorted(
+        old["summary"], key=lambda r: r["detector"]
+    )

@@ -89,3 +89,15 @@ def test_suite_file_uses_its_scenarios_and_seed_sets(tmp_path, monkeypatch):
     assert [s.label for s in resolve(str(suite), [5])] == ["alpha@5", "beta@5"]
     # a directory holding the suite and its scenarios scores the scenarios, not the suite file
     assert [s.label for s in resolve(str(tmp_path), [5])] == ["alpha@5"]
+
+
+def test_bad_scenario_file_is_a_clear_error(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("distillguard.sim.generate") is None:
+        pytest.skip("generator not in this checkout")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nattacks:\n  - {attack: no_such_attack}\n")
+    (source,) = resolve(str(bad), [1])
+    with pytest.raises(DatasetError, match="cannot generate bad@1"):
+        source.load()

@@ -36,7 +36,13 @@ def test_outputs(two_seeds, tmp_path):
         BenchResult(reports=two_seeds, errors=["x: missing"]), tmp_path, meta={"target": "t"}
     )
     data = json.loads(paths["json"].read_text())
-    assert list(data) == ["schema", "meta", "summary", "runs", "errors"]
+    assert list(data) == ["schema", "meta", "overall", "summary", "runs", "errors"]
+    (pooled,) = data["overall"]
+    # seed 7: 3 of 5 attack, 1 of 3 legit flagged; seed 8: nothing
+    assert (pooled["attack_accounts_flagged"], pooled["attack_accounts"]) == (3, 10)
+    assert (pooled["legit_accounts_flagged"], pooled["legit_accounts"]) == (1, 6)
+    assert pooled["campaigns_detected"] == 2 and pooled["campaigns"] == 6
+    assert pooled["not_stopped_share"] == pytest.approx((12 + 16) / 32)
     assert len(data["runs"]) == 2
     md = paths["markdown"].read_text()
     assert "| hand | scripted | 7,8 | 33.3% | 75.0% | 30.0% | 16.7% |" in md

@@ -120,4 +120,5 @@ def test_bench_evade_cli(fake_generator, tmp_path):
     assert result.exit_code == 0, result.output
     md = (out / "evade.md").read_text()
     assert "| rate | 2 | 50 |" in md
+    assert "N=2 r=50/day · rate: not detected" in result.output
     assert (out / "evade.png").read_bytes()[:4] == b"\x89PNG"

@@ -8,11 +8,12 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from sim_helpers import accounts_of, by_persona, per_account_daily_max
 
 from distillguard.sim.generate import SimResult, generate
 from distillguard.sim.scenario import scenario_from_dict
 from distillguard.sim.world import DISPOSABLE
+
+from .sim_helpers import accounts_of, by_persona, per_account_daily_max
 
 DAYS = 3
 

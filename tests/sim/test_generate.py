@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from distillguard.events.schema import RequestEvent
 from distillguard.sim.generate import SimResult, Simulation, generate
@@ -77,7 +78,32 @@ def test_event_fields_filled(mini: SimResult) -> None:
         assert ev.prompt_text and ev.prompt_chars == len(ev.prompt_text)
         assert (ev.system_hash is None) == (ev.system_text is None)
         assert ev.prompt_tokens > 0 and ev.ts_end is not None and ev.ts_end >= ev.ts_start
+        if ev.flavor == "anthropic":
+            assert ev.max_tokens  # required by the Messages API
         if ev.status == 200:
             assert ev.ts_first_byte is not None and ev.finish_reason in ("stop", "length")
         else:
             assert ev.error_type and ev.completion_tokens == 0
+
+
+@pytest.mark.slow
+def test_deterministic_across_processes() -> None:
+    """Nothing depends on Python's per-process hash randomization."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, msgspec\n"
+        "from distillguard.sim.generate import generate\n"
+        "r = generate('mixed_campaigns', 3, scale=0.02)\n"
+        "h = hashlib.sha256(msgspec.json.encode(r.events) + msgspec.json.encode(r.truth))\n"
+        "print(len(r.events), h.hexdigest())\n"
+    )
+    outs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        cmd = [sys.executable, "-c", code]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        outs.add(done.stdout)
+    assert len(outs) == 1

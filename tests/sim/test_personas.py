@@ -6,9 +6,10 @@ from collections import Counter, defaultdict
 
 import numpy as np
 import pytest
-from sim_helpers import accounts_of, by_persona, local_hours
 
 from distillguard.sim.generate import SimResult
+
+from .sim_helpers import accounts_of, by_persona, local_hours
 
 DAYS = 3
 

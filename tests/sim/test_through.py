@@ -56,6 +56,7 @@ def test_request_rebuilding_matches_event_shape(sim: Simulation) -> None:
             assert ("logit_bias" in args) == ev.logit_bias
 
 
+@pytest.mark.slow
 def test_send_through_mock_upstream(sim: Simulation) -> None:
     from distillguard.mock.server import run_mock_in_thread
 
@@ -67,6 +68,7 @@ def test_send_through_mock_upstream(sim: Simulation) -> None:
     assert report.sent + report.skipped == 64
     assert report.failed == 0, report.errors
     assert report.ok == report.sent > 40
+    assert any(r["body"].get("stream") for r in received if r["path"] == "/v1/messages")
     paths = Counter(r["path"] for r in received)
     assert set(paths) == {"/v1/chat/completions", "/v1/messages", "/v1/completions"}, paths
     assert sum(paths.values()) == report.sent

@@ -19,7 +19,7 @@ from distillguard.sim.through import send_through_async
 
 SPEC = {
     "name": "through_gateway",
-    "days": 0.1,
+    "days": 0.25,
     "start": "2026-03-02T16:00:00Z",
     "legit": [
         {"persona": "chat_user", "count": 15, "sessions_per_day": 6},
@@ -48,6 +48,8 @@ COMPARED = (
     "prompt_text",
     "system_text",
     "max_tokens",
+    "temperature",
+    "n",
 )
 
 
@@ -80,7 +82,7 @@ async def test_simulated_events_match_what_the_gateway_records() -> None:
     await server.start_server()
     try:
         url = str(server.make_url("")).rstrip("/")
-        report = await send_through_async(sim, url, keys, speedup=1e9, concurrency=1, limit=40)
+        report = await send_through_async(sim, url, keys, speedup=1e9, concurrency=1, limit=80)
         for _ in range(300):
             if len(sink.events) >= report.sent:
                 break
@@ -89,13 +91,16 @@ async def test_simulated_events_match_what_the_gateway_records() -> None:
         await server.close()
         await mock.close()
     assert report.failed == 0, report.errors
-    assert report.sent == 40 and len(sink.events) == 40
-    simulated = list(sim.iter_events())[:40]
+    assert report.sent == 80 and len(sink.events) == 80
+    simulated = list(sim.iter_events())[:80]
     assert {e.endpoint for e in simulated} == {"/v1/chat/completions", "/v1/messages", "/v1/completions"}
+    assert any(e.flavor == "anthropic" and e.temperature is not None for e in simulated)
     for recorded, expected in zip(sink.events, simulated, strict=True):
         assert recorded.status == 200
         for name in COMPARED:
             got, want = getattr(recorded, name), getattr(expected, name)
             if name == "max_tokens" and expected.flavor == "anthropic" and expected.thinking_budget:
                 continue  # raised above the thinking budget when sent
+            if name == "temperature" and expected.thinking_budget:
+                continue  # not sent with extended thinking
             assert got == want, (name, got, want, expected.roles)

@@ -29,11 +29,15 @@ MetaOption = Annotated[
 ]
 
 
-def _registry(db: str | None) -> SqlAccountRegistry:
+def _registry(db: str | None, *, check_pepper: bool = True) -> SqlAccountRegistry:
+    """The registry for --db; checks the pepper up front unless the command only reads metadata."""
     from distillguard.accounts.registry import PepperMismatch, open_registry
 
     try:
-        return open_registry(db)
+        registry = open_registry(db)
+        if check_pepper:
+            registry.check_pepper()
+        return registry
     except PepperMismatch as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -212,7 +216,7 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:
         """List accounts with their detection metadata."""
-        with _registry(db) as registry:
+        with _registry(db, check_pepper=False) as registry:
             items = registry.list_accounts(org_id=org)
         columns = [
             ("account", "account_id"),
@@ -286,7 +290,7 @@ def register(app: typer.Typer) -> None:
     @orgs.command("list")
     def orgs_list(as_json: JsonOption = False, db: DbOption = None) -> None:
         """List orgs."""
-        with _registry(db) as registry:
+        with _registry(db, check_pepper=False) as registry:
             items = registry.list_orgs()
         columns = [("org", "org_id"), ("name", "name"), ("created", "created_at"), ("verified", "verified")]
         columns += [("allowlisted", "allowlisted"), ("metadata", "metadata")]

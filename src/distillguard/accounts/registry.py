@@ -73,7 +73,7 @@ class SqlAccountRegistry:
         self.pepper = pepper_from_env() if pepper is None else pepper
         self._t = {name: f"{prefix}{name}" for name in ("dg_orgs", "dg_accounts", "dg_keys", "dg_meta")}
         self._create_schema()
-        self._check_pepper()
+        self._pepper_checked = False
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -142,7 +142,13 @@ class SqlAccountRegistry:
     def _before_schema(self, cur: Any) -> None:
         """Hook: PostgreSQL creates its schema and serialises concurrent creators here."""
 
-    def _check_pepper(self) -> None:
+    def check_pepper(self) -> None:
+        """Raise PepperMismatch if this database was set up with another pepper.
+
+        Runs lazily, before the first operation that hashes (keys, payment values), so that
+        reading account metadata (console, detector) works without the pepper."""
+        if self._pepper_checked:
+            return
         check = hash_secret(_PEPPER_CHECK_INPUT, self.pepper)
         with self._tx() as cur:
             cur.execute(self._sql("SELECT value FROM {dg_meta} WHERE name = 'pepper_check'"))
@@ -157,6 +163,7 @@ class SqlAccountRegistry:
                     "every stored API key and payment fingerprint would fail to match. "
                     "Set the original pepper."
                 )
+        self._pepper_checked = True
 
     # --- keys -----------------------------------------------------------------------------
 
@@ -169,6 +176,7 @@ class SqlAccountRegistry:
         """
         if not account_id:
             raise ValueError("account_id is required")
+        self.check_pepper()
         raw, key_id, secret = generate_key()
         with self._lock:
             account = self.get_account(account_id)
@@ -202,6 +210,7 @@ class SqlAccountRegistry:
 
     def all_keys(self) -> list[KeyRecord]:
         """Every key, revoked included (the resolver must know a revoked id is revoked)."""
+        self.check_pepper()
         return [_key(r) for r in self._query("SELECT " + ", ".join(_KEY_COLS) + " FROM {dg_keys}")]
 
     def list_keys(
@@ -234,6 +243,7 @@ class SqlAccountRegistry:
         parsed = parse_key(raw_key)
         if parsed is None:
             return None
+        self.check_pepper()
         record = self.get_key(parsed[0])
         if record is None or record.revoked or not verify_secret(parsed[1], record.secret_hash, self.pepper):
             return None
@@ -244,6 +254,7 @@ class SqlAccountRegistry:
     def upsert_account(self, info: AccountInfo) -> AccountInfo:
         """Insert or replace an account. A payment value is stored hashed (idempotently)."""
         if info.payment_fingerprint:
+            self.check_pepper()
             info = msgspec.structs.replace(
                 info, payment_fingerprint=hash_payment(info.payment_fingerprint, self.pepper)
             )

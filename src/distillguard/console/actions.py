@@ -47,7 +47,13 @@ class Actions:
         return self.overrides
 
     def label(
-        self, user: User, account_ids: list[str], label: Label, *, campaign_id: str | None = None, note: str = ""
+        self,
+        user: User,
+        account_ids: list[str],
+        label: Label,
+        *,
+        campaign_id: str | None = None,
+        note: str = "",
     ) -> None:
         """Confirm (label "attack") or dismiss (label "legit") the flag on these accounts."""
         self._check(user, account_ids)
@@ -55,36 +61,69 @@ class Actions:
         action = "confirm" if label == "attack" else "dismiss"
         if campaign_id is not None:
             self.labels.audit(
-                user.username, action, "campaign", campaign_id, org_id=user.org_id,
+                user.username,
+                action,
+                "campaign",
+                campaign_id,
+                org_id=user.org_id,
                 detail=f"{len(account_ids)} accounts labelled {label}. {note}".strip(),
             )
         for account_id in account_ids:
             self.labels.audit(
-                user.username, action, "account", account_id, org_id=self.org_of(account_id),
-                detail=f"labelled {label}" + (f" (campaign {campaign_id})" if campaign_id else "") + (f": {note}" if note else ""),
+                user.username,
+                action,
+                "account",
+                account_id,
+                org_id=self.org_of(account_id),
+                detail=f"labelled {label}"
+                + (f" (campaign {campaign_id})" if campaign_id else "")
+                + (f": {note}" if note else ""),
             )
 
     def set_tier(self, user: User, account_id: str, tier: str, *, note: str = "") -> Override:
         self._check(user, [account_id])
         try:
-            override = make_override("account", account_id, tier=tier, note=f"console {user.username}: {note}".strip())
+            override = make_override(
+                "account", account_id, tier=tier, note=f"console {user.username}: {note}".strip()
+            )
         except ValueError as exc:
             raise ActionError(str(exc)) from None
         self._overrides().set(override)
         self.labels.audit(
-            user.username, "set_tier", "account", account_id, org_id=self.org_of(account_id),
+            user.username,
+            "set_tier",
+            "account",
+            account_id,
+            org_id=self.org_of(account_id),
             detail=f"override tier {tier.upper()}" + (f": {note}" if note else ""),
         )
         return override
 
-    def ban(self, user: User, account_ids: list[str], *, note: str = "", campaign_id: str | None = None) -> None:
+    def ban(
+        self, user: User, account_ids: list[str], *, note: str = "", campaign_id: str | None = None
+    ) -> None:
         self._check(user, account_ids)
         store = self._overrides()
         for account_id in account_ids:
-            store.set(make_override("account", account_id, actions=BAN_ACTIONS, note=f"console {user.username}: {note}".strip()))
+            store.set(
+                make_override(
+                    "account",
+                    account_id,
+                    actions=BAN_ACTIONS,
+                    note=f"console {user.username}: {note}".strip(),
+                )
+            )
             self.labels.audit(
-                user.username, "ban", "account", account_id, org_id=self.org_of(account_id),
-                detail=("banned" + (f" with campaign {campaign_id}" if campaign_id else "") + (f": {note}" if note else "")),
+                user.username,
+                "ban",
+                "account",
+                account_id,
+                org_id=self.org_of(account_id),
+                detail=(
+                    "banned"
+                    + (f" with campaign {campaign_id}" if campaign_id else "")
+                    + (f": {note}" if note else "")
+                ),
             )
 
     def unban(self, user: User, account_id: str, *, note: str = "") -> bool:
@@ -92,8 +131,13 @@ class Actions:
         self._check(user, [account_id])
         cleared = self._overrides().clear("account", account_id)
         self.labels.audit(
-            user.username, "unban", "account", account_id, org_id=self.org_of(account_id),
-            detail=("override removed" if cleared else "no override to remove") + (f": {note}" if note else ""),
+            user.username,
+            "unban",
+            "account",
+            account_id,
+            org_id=self.org_of(account_id),
+            detail=("override removed" if cleared else "no override to remove")
+            + (f": {note}" if note else ""),
         )
         return cleared
 

@@ -93,8 +93,13 @@ class Console:
 
     def cookie(self, response: web.StreamResponse, name: str, value: str, max_age: int | None) -> None:
         response.set_cookie(
-            name, value, path=self.prefix + "/", httponly=True, samesite="Strict",
-            secure=self.secure_cookies, max_age=max_age,
+            name,
+            value,
+            path=self.prefix + "/",
+            httponly=True,
+            samesite="Strict",
+            secure=self.secure_cookies,
+            max_age=max_age,
         )
 
     # --- login throttling (per username, in memory) ---------------------------------------
@@ -204,7 +209,11 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if user is None:
         console.failed(username, now)
         response = console.render(
-            "login.html", request, status=401, login_csrf=expected, next=target,
+            "login.html",
+            request,
+            status=401,
+            login_csrf=expected,
+            next=target,
             error="Wrong username or password (or too many attempts: wait five minutes).",
         )
         return response

@@ -110,7 +110,9 @@ class Auth:
             return bytes.fromhex(row[0])
 
     # --- users ------------------------------------------------------------------------
-    def create_user(self, username: str, password: str, *, role: str = "admin", org_id: str | None = None) -> User:
+    def create_user(
+        self, username: str, password: str, *, role: str = "admin", org_id: str | None = None
+    ) -> User:
         if not _USERNAME.match(username):
             raise AuthError("username: 1-64 letters, digits, or _ . @ -")
         if role not in ROLES:
@@ -119,21 +121,33 @@ class Auth:
             raise AuthError(f"password too short (at least {MIN_PASSWORD} characters)")
         if role == "admin" and org_id:
             raise AuthError("an admin sees every org; scope an analyst or viewer instead")
-        user = User(username=username, role=role, org_id=org_id or None, created_at=time.time())  # type: ignore[arg-type]
+        user = User(username=username, role=role, org_id=org_id or None, created_at=time.time())
         with self.db.tx() as cur:
             if cur.execute("SELECT 1 FROM console_admins WHERE username = ?", (username,)).fetchone():
                 raise AuthError(f"user {username!r} exists")
             cur.execute(
-                "INSERT INTO console_admins (username, password_hash, role, org_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO console_admins (username, password_hash, role, org_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (username, hash_password(password), user.role, user.org_id, user.created_at),
             )
         return user
+
+    def bootstrap_admin(self, username: str = "admin") -> str:
+        """Create (or reset) an admin with a fresh random password and return the password:
+        for `distillguard demo`, which prints it next to the console URL."""
+        password = secrets.token_urlsafe(12)
+        if self.get_user(username) is None:
+            self.create_user(username, password, role="admin")
+        else:
+            self.set_password(username, password)
+        return password
 
     def set_password(self, username: str, password: str) -> None:
         if len(password) < MIN_PASSWORD:
             raise AuthError(f"password too short (at least {MIN_PASSWORD} characters)")
         if not self.db.execute(
-            "UPDATE console_admins SET password_hash = ? WHERE username = ?", (hash_password(password), username)
+            "UPDATE console_admins SET password_hash = ? WHERE username = ?",
+            (hash_password(password), username),
         ):
             raise AuthError(f"no user {username!r}")
         self.db.execute("DELETE FROM console_sessions WHERE username = ?", (username,))
@@ -149,7 +163,9 @@ class Auth:
         return _user(rows[0]) if rows else None
 
     def list_users(self) -> list[User]:
-        rows = self.db.query("SELECT username, role, org_id, created_at FROM console_admins ORDER BY username")
+        rows = self.db.query(
+            "SELECT username, role, org_id, created_at FROM console_admins ORDER BY username"
+        )
         return [_user(r) for r in rows]
 
     def authenticate(self, username: str, password: str) -> User | None:
@@ -165,7 +181,7 @@ class Auth:
         return f"{token}.{mac}"
 
     def unsign(self, cookie: str) -> str | None:
-        token, _, mac = cookie.rpartition(".")
+        token, _, _mac = cookie.rpartition(".")
         if not token or not hmac.compare_digest(self.sign(token), cookie):
             return None
         return token
@@ -177,7 +193,8 @@ class Auth:
         session = Session(user=user, csrf=secrets.token_urlsafe(32), expires_at=now + self.session_ttl_s)
         self.db.execute("DELETE FROM console_sessions WHERE expires_at < ?", (now,))
         self.db.execute(
-            "INSERT INTO console_sessions (token_hash, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO console_sessions (token_hash, username, csrf, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)",
             (_sha256(token), user.username, session.csrf, now, session.expires_at),
         )
         return self.sign(token), session

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from distillguard.console.data import ConsoleData
 
 DbOption = Annotated[
     str | None,
@@ -15,15 +18,19 @@ DbOption = Annotated[
 StateOption = Annotated[
     str | None,
     typer.Option(
-        "--state", envvar="DG_CONSOLE_STATE",
+        "--state",
+        envvar="DG_CONSOLE_STATE",
         help="Console state SQLite file (admins, sessions, labels, audit). Default: the --db file "
         "when it is SQLite, else ./distillguard-console.db",
     ),
 ]
 AccountsOption = Annotated[
-    str | None, typer.Option("--accounts", help="AccountInfo JSONL (default: accounts.jsonl beside events.jsonl)")
+    str | None,
+    typer.Option("--accounts", help="AccountInfo JSONL (default: accounts.jsonl beside events.jsonl)"),
 ]
-ConfigOption = Annotated[str | None, typer.Option("--config", help="Detector thresholds file from `calibrate`")]
+ConfigOption = Annotated[
+    str | None, typer.Option("--config", help="Detector thresholds file from `calibrate`")
+]
 
 console_app = typer.Typer(help="The analyst web console.", no_args_is_help=False, invoke_without_command=True)
 admin_app = typer.Typer(help="Console users (separate from API keys).", no_args_is_help=True)
@@ -39,17 +46,28 @@ def _state_path(db: str | None, state: str | None) -> str:
     return state or default_state_path(db)
 
 
-def _load(db: str | None, accounts: str | None, config: str | None):  # type: ignore[no-untyped-def]
+def _load(db: str | None, accounts: str | None, config: str | None) -> ConsoleData:
     """Hunt over the log once with a progress display; returns ConsoleData."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from distillguard.console.standalone import load_console_data
-    from distillguard.events.open import default_database
+    from distillguard.events.open import default_database, is_postgres_url, sqlite_path
 
     target = db or default_database()
     err = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as progress:
+    if (
+        not is_postgres_url(target)
+        and sqlite_path(target) != ":memory:"
+        and not Path(sqlite_path(target)).exists()
+    ):
+        err.print(
+            f"[red]error:[/red] no event log at {target} (pass --db; `distillguard simulate` writes one)"
+        )
+        raise typer.Exit(2)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
+    ) as progress:
         task = progress.add_task(f"reading {target} and running detection", total=None)
 
         def tick(n: int, _ts: float) -> None:
@@ -76,11 +94,16 @@ def console(
     accounts: AccountsOption = None,
     config: ConfigOption = None,
     overrides: Annotated[
-        str, typer.Option("--overrides", envvar="DG_OVERRIDES_DB", help="Overrides SQLite file the gateway reads")
+        str,
+        typer.Option("--overrides", envvar="DG_OVERRIDES_DB", help="Overrides SQLite file the gateway reads"),
     ] = "distillguard-overrides.sqlite",
     host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Listen port")] = 8090,
     secure_cookies: Annotated[bool, typer.Option(help="Mark cookies Secure (behind HTTPS)")] = False,
+    follow: Annotated[
+        bool, typer.Option(help="Keep reading the log and re-assessing (a live console beside a gateway)")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="With --follow: seconds between assessments")] = 5.0,
 ) -> None:
     """Serve the analyst console against an event log (detection runs once at start)."""
     if ctx.invoked_subcommand is not None:
@@ -101,8 +124,14 @@ def console(
             err=True,
         )
     data = _load(db, accounts, config)
+    if follow:
+        from distillguard.console.standalone import Follower
+
+        Follower(data, interval_s=interval).start()
     app = standalone_app(
-        create_console_app(data, state=state_db, overrides=SQLiteOverrideStore(overrides), secure_cookies=secure_cookies)
+        create_console_app(
+            data, state=state_db, overrides=SQLiteOverrideStore(overrides), secure_cookies=secure_cookies
+        )
     )
     typer.echo(f"distillguard console on http://{host}:{port}/console/ (state: {state_db.path})")
     web.run_app(app, host=host, port=port, print=None, access_log=None)
@@ -165,7 +194,9 @@ def admin_delete(ctx: typer.Context, username: str, state: StateOption = None) -
 @labels_app.command("export")
 def labels_export(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", help="JSONL for `distillguard calibrate --labels`")] = Path("labels.jsonl"),
+    out: Annotated[Path, typer.Option("--out", help="JSONL for `distillguard calibrate --labels`")] = Path(
+        "labels.jsonl"
+    ),
     state: StateOption = None,
 ) -> None:
     """Write analyst labels (confirmed = attack, dismissed = legit) for calibrate."""
@@ -176,7 +207,7 @@ def labels_export(
     typer.echo(f"{n} labels -> {out}")
 
 
-def _campaign_ids(data, campaign: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _campaign_ids(data: ConsoleData, campaign: str) -> list[str]:
     from distillguard.detect.api import Tier
 
     campaigns = data.assessment().campaigns
@@ -190,14 +221,19 @@ def _campaign_ids(data, campaign: str) -> list[str]:  # type: ignore[no-untyped-
 
 
 def report(
-    campaign: Annotated[str, typer.Argument(help="Campaign id (e.g. camp-00001) or 'all' (SUSPECT and above)")],
+    campaign: Annotated[
+        str, typer.Argument(help="Campaign id (e.g. camp-00001) or 'all' (SUSPECT and above)")
+    ],
     db: DbOption = None,
     out: Annotated[Path, typer.Option("--out", help="Output directory")] = Path("out/evidence"),
     accounts: AccountsOption = None,
     config: ConfigOption = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print report.pdf (needs /usr/bin/chromium)")
+    ] = False,
 ) -> None:
-    """Write a campaign's evidence: report.md, report.html and stix.json."""
-    from distillguard.console.evidence import write_evidence
+    """Write a campaign's evidence: report.md, report.html and stix.json (and report.pdf)."""
+    from distillguard.console.evidence import render_pdf, write_evidence
 
     data = _load(db, accounts, config)
     for cid in _campaign_ids(data, campaign):
@@ -205,6 +241,12 @@ def report(
         if view is None:
             continue
         paths = write_evidence(view, out, data)
+        if pdf:
+            try:
+                render_pdf(paths["html"], paths["html"].with_suffix(".pdf"))
+                paths["pdf"] = paths["html"].with_suffix(".pdf")
+            except RuntimeError as exc:
+                typer.echo(f"warning: no PDF: {exc}", err=True)
         typer.echo(f"{cid}: " + ", ".join(str(p) for p in paths.values()))
 
 
@@ -212,9 +254,9 @@ def report(
 def export_stix(
     campaign: Annotated[str, typer.Argument(help="Campaign id or 'all' (SUSPECT and above)")],
     db: DbOption = None,
-    out: Annotated[Path, typer.Option("--out", help="Bundle file (one campaign) or directory ('all')")] = Path(
-        "out/stix"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="Bundle file (one campaign) or directory ('all')")
+    ] = Path("out/stix"),
     accounts: AccountsOption = None,
     config: ConfigOption = None,
 ) -> None:

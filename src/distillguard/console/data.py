@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,6 +30,7 @@ INDICATOR_TITLES = {
     "payment": "Payment fingerprint (hashed)",
 }
 MIN_SPECIFICITY = 0.8  # share of the accounts showing an indicator that are campaign members
+WITHHELD = "Computed over accounts that include other organisations: details withheld."
 
 
 class AssessmentSource(Protocol):
@@ -42,6 +43,7 @@ class FixedAssessment:
 
     assessment: Assessment
     first_flagged: dict[str, float] = field(default_factory=dict)
+    detector: Any = None  # the detector that produced it, to keep following the log with
 
     def latest(self) -> Assessment:
         return self.assessment
@@ -110,7 +112,8 @@ class Overview:
     harvest_tokens: int  # output tokens served to accounts at SUSPECT or above
     tiers: dict[str, int]
     traffic: Series
-    actions: Series
+    actions: Series  # enforced actions per hour
+    shadow: Series  # shadow-mode decisions per hour (decided, not enforced)
     flags: Series  # accounts reaching SUSPECT, per hour
     top_campaigns: list[AccountRow]
     assessed_at: float
@@ -132,7 +135,7 @@ class CampaignView:
     row: AccountRow  # the campaign as a row: account_id holds the campaign id
     flag: Flag
     members: list[AccountRow]
-    hidden_members: int  # members outside the viewer's scope (count only)
+    partial: bool  # members outside the viewer's org exist (neither named nor counted)
     reasons: list[Reason]
     indicators: list[Indicator]
     edges: list[tuple[str, str, int]]  # member pairs sharing specific indicators, and how many
@@ -179,7 +182,9 @@ class ConsoleData:
         self.index = index or EventIndex()
         self.refresh_s = refresh_s
         self._refreshed_at = -1e18
-        self._lock = threading.Lock()
+        # held while folding and while a page reads the index: the index is plain dicts
+        self.lock = threading.RLock()
+        self.on_event: Callable[[RequestEvent], None] | None = None  # e.g. a live detector's submit
         self._indicator_cache: tuple[int, dict[str, dict[str, int]]] | None = None
 
     # --- keeping up with the log -------------------------------------------------------
@@ -188,13 +193,15 @@ class ConsoleData:
         now = time.monotonic()
         if not force and now - self._refreshed_at < self.refresh_s:
             return 0
-        with self._lock:
+        with self.lock:
             self._refreshed_at = now
             iter_with_seq = getattr(self.store, "iter_with_seq", None)
             if iter_with_seq is None:
                 return 0
             n = 0
             for seq, event in iter_with_seq(after_seq=self.index.last_seq):
+                if self.on_event is not None:
+                    self.on_event(event)  # before folding: it may fill in fingerprints
                 self.index.fold(event)
                 self.index.last_seq = seq
                 n += 1
@@ -253,11 +260,28 @@ class ConsoleData:
             first_flagged=flag.first_flagged,
         )
 
-    def _reasons(self, reasons: list[Reason], scope: str | None) -> list[Reason]:
-        """A scoped viewer gets no evidence ids: they may name requests of other orgs."""
+    def _reasons(
+        self, reasons: list[Reason], scope: str | None, *, withheld: Sequence[Reason] = ()
+    ) -> list[Reason]:
+        """A scoped viewer gets no evidence ids (they may name other orgs' requests), and no
+        details of reasons computed over accounts of other orgs (their numbers describe them)."""
         if scope is None:
             return list(reasons)
-        return [Reason(code=r.code, weight=r.weight, detail=r.detail) for r in reasons]
+        return [
+            Reason(
+                code=r.code, weight=r.weight, detail=WITHHELD if any(r == w for w in withheld) else r.detail
+            )
+            for r in reasons
+        ]
+
+    def _cross_org_reasons(self, flag: Flag, scope: str | None) -> Sequence[Reason]:
+        """The reasons an account inherited from a campaign that reaches beyond `scope`."""
+        if scope is None or flag.campaign_id is None:
+            return ()
+        campaign = self.assessment().campaigns.get(flag.campaign_id)
+        if campaign is None or all(self.visible(m, scope) for m in campaign.accounts):
+            return ()
+        return campaign.reasons
 
     def _scoped_accounts(self, scope: str | None) -> Iterable[str]:
         if scope is None:
@@ -268,21 +292,26 @@ class ConsoleData:
     def overview(self, scope: str | None = None, *, top: int = 8) -> Overview:
         a = self.assessment()
         ids = list(self._scoped_accounts(scope))
-        flagged = [x for x in a.accounts.values() if x.tier >= Tier.SUSPECT and self.visible(x.subject_id, scope)]
+        flagged = [
+            x for x in a.accounts.values() if x.tier >= Tier.SUSPECT and self.visible(x.subject_id, scope)
+        ]
         tiers = Counter(Tier(f.tier).name for f in a.accounts.values() if self.visible(f.subject_id, scope))
         if scope is None:
-            traffic, actions = self.index.hourly, self.index.actions_hourly
+            traffic, actions, shadow = self.index.hourly, self.index.actions_hourly, self.index.shadow_hourly
         else:
             traffic = self.index.hourly_by_org.get(scope, Counter())
             actions = self.index.actions_hourly_by_org.get(scope, Counter())
+            shadow = self.index.shadow_hourly_by_org.get(scope, Counter())
         flag_hours: Counter[int] = Counter()
         for f in flagged:
             when = self._first_flagged(f.subject_id, f)
             if when is not None:
                 flag_hours[int(when // HOUR)] += 1
-        hours = self._hours(traffic, actions, flag_hours)
+        hours = self._hours(traffic, actions, shadow, flag_hours)
         harvest = sum(
-            self.index.accounts[f.subject_id].output_tokens for f in flagged if f.subject_id in self.index.accounts
+            self.index.accounts[f.subject_id].output_tokens
+            for f in flagged
+            if f.subject_id in self.index.accounts
         )
         campaigns = self.campaign_rows(scope)[:top]
         return Overview(
@@ -294,6 +323,7 @@ class ConsoleData:
             tiers={t.name: tiers.get(t.name, 0) for t in Tier if t >= Tier.WATCH},
             traffic=_series(traffic, hours),
             actions=_series(actions, hours),
+            shadow=_series(shadow, hours),
             flags=_series(flag_hours, hours),
             top_campaigns=campaigns,
             assessed_at=a.at,
@@ -316,7 +346,9 @@ class ConsoleData:
     ) -> list[AccountRow]:
         a = self.assessment()
         ids: Iterable[str] = (
-            [x for x in a.accounts if self.visible(x, scope)] if flagged_only else self._scoped_accounts(scope)
+            [x for x in a.accounts if self.visible(x, scope)]
+            if flagged_only
+            else self._scoped_accounts(scope)
         )
         rows = [self._row(i, a) for i in ids]
         keys: dict[str, Callable[[AccountRow], Any]] = {
@@ -341,7 +373,9 @@ class ConsoleData:
             activity=act,
             info=self.account_info(account_id),
             flag=flag,
-            reasons=self._reasons(flag.reasons, scope) if flag else [],
+            reasons=self._reasons(flag.reasons, scope, withheld=self._cross_org_reasons(flag, scope))
+            if flag
+            else [],
             timeline=_series(act.hourly, hours),
             samples=self._samples(account_id, flag, samples),
         )
@@ -387,7 +421,9 @@ class ConsoleData:
         rows.sort(key=lambda r: (-r.tier, -r.risk, -r.requests))
         return rows
 
-    def campaign(self, campaign_id: str, scope: str | None = None, *, examples: int = 8) -> CampaignView | None:
+    def campaign(
+        self, campaign_id: str, scope: str | None = None, *, examples: int = 8
+    ) -> CampaignView | None:
         a = self.assessment()
         flag = a.campaigns.get(campaign_id)
         if flag is None:
@@ -395,6 +431,7 @@ class ConsoleData:
         members = [m for m in flag.accounts if self.visible(m, scope)]
         if not members:
             return None
+        partial = len(members) < len(flag.accounts)
         acts = [self.index.accounts[m] for m in members if m in self.index.accounts]
         hourly: Counter[int] = Counter()
         hourly_tokens: Counter[int] = Counter()
@@ -404,16 +441,17 @@ class ConsoleData:
         hours = self._hours(hourly)
         first = flag.first_flagged
         before = sum(v for h, v in hourly_tokens.items() if first is None or (h + 1) * HOUR <= first)
-        indicators = self.indicators(members)
+        values = {m: self._member_values(m) for m in members}
+        indicators = self.indicators(members, values=values)
         rows = sorted((self._row(m, a) for m in members), key=lambda r: (-r.requests, r.account_id))
         return CampaignView(
             row=self._campaign_row(flag, members),
             flag=flag,
             members=rows,
-            hidden_members=len(flag.accounts) - len(members),
-            reasons=self._reasons(flag.reasons, scope),
+            partial=len(members) < len(flag.accounts),
+            reasons=self._reasons(flag.reasons, scope, withheld=flag.reasons if partial else ()),
             indicators=indicators,
-            edges=self._edges(members),
+            edges=self._edges(members, values),
             timeline=_series(hourly, hours),
             harvest_timeline=_series(hourly_tokens, hours),
             requests=sum(x.requests for x in acts),
@@ -453,12 +491,20 @@ class ConsoleData:
         self._indicator_cache = (self.index.events, counts)
         return counts
 
-    def indicators(self, members: list[str], *, per_kind: int = 25) -> list[Indicator]:
+    def indicators(
+        self,
+        members: list[str],
+        *,
+        per_kind: int = 25,
+        values: dict[str, dict[str, Counter[str]]] | None = None,
+    ) -> list[Indicator]:
         """Values shared by two or more members and rarely seen outside them."""
+        if values is None:
+            values = {m: self._member_values(m) for m in members}
         per_value: dict[str, dict[str, list[int]]] = {k: {} for k in INDICATOR_KINDS}
         for m in members:
-            for kind, values in self._member_values(m).items():
-                for value, n in values.items():
+            for kind, tallies in values[m].items():
+                for value, n in tallies.items():
                     per_value[kind].setdefault(value, []).append(n)
         totals = self._all_accounts_per_value()
         need = 2 if len(members) > 1 else 1
@@ -467,17 +513,21 @@ class ConsoleData:
             found = []
             for value, counts in per_value[kind].items():
                 everyone = max(totals[kind].get(value, 0), len(counts))
-                ind = Indicator(kind=kind, value=value, members=len(counts), accounts=everyone, requests=sum(counts))
+                ind = Indicator(
+                    kind=kind, value=value, members=len(counts), accounts=everyone, requests=sum(counts)
+                )
                 if ind.members >= need and ind.specificity >= MIN_SPECIFICITY:
                     found.append(ind)
             found.sort(key=lambda i: (-i.members, -i.requests, i.value))
             out.extend(found[:per_kind])
         return out
 
-    def _edges(self, members: list[str], max_edges: int = 2000) -> list[tuple[str, str, int]]:
+    def _edges(
+        self, members: list[str], values: dict[str, dict[str, Counter[str]]], max_edges: int = 2000
+    ) -> list[tuple[str, str, int]]:
         shared: Counter[tuple[str, str]] = Counter()
-        for ind in self.indicators(members, per_kind=200):
-            having = [m for m in members if ind.value in self._member_values(m)[ind.kind]]
+        for ind in self.indicators(members, per_kind=200, values=values):
+            having = [m for m in members if ind.value in values[m][ind.kind]]
             # a value on (nearly) every member, or on very many, says nothing about structure
             if len(having) > 150 or (len(members) > 3 and len(having) >= 0.9 * len(members)):
                 continue
@@ -489,7 +539,9 @@ class ConsoleData:
     def _examples(self, flag: Flag, members: list[str], n: int) -> list[RequestEvent]:
         """One request from each of the busiest members, the detector's evidence first."""
         wanted = {e for r in flag.reasons for e in r.evidence}
-        busiest = sorted(members, key=lambda m: -self.index.accounts[m].requests if m in self.index.accounts else 0)
+        busiest = sorted(
+            members, key=lambda m: -self.index.accounts[m].requests if m in self.index.accounts else 0
+        )
         fetched = self.fetch_events(busiest[:n], per_account=50)
         chosen: dict[str, RequestEvent] = {}
         for event in fetched:
@@ -523,14 +575,20 @@ class ConsoleData:
         if q in self.index.key_owner:
             hits.append(SearchHit("key", q, rows([self.index.key_owner[q]])))
         prefix = ip_prefix(q)
-        by_ip = [i for i, x in accounts.items() if q in x.ips or q in x.prefixes or (prefix and prefix in x.prefixes)]
+        by_ip = [
+            i
+            for i, x in accounts.items()
+            if q in x.ips or q in x.prefixes or (prefix and prefix in x.prefixes)
+        ]
         if by_ip:
             hits.append(SearchHit("ip", q, rows(by_ip)))
         by_skeleton = [i for i, x in accounts.items() if q in x.skeletons]
         if by_skeleton:
             hits.append(SearchHit("skeleton", q, rows(by_skeleton)))
         by_payment = [
-            i for i in accounts if (info := self.account_info(i)) is not None and info.payment_fingerprint == q
+            i
+            for i in accounts
+            if (info := self.account_info(i)) is not None and info.payment_fingerprint == q
         ]
         if by_payment:
             hits.append(SearchHit("payment", q, rows(by_payment)))

@@ -35,7 +35,7 @@ class EvidenceReport:
     first_seen: float
     last_seen: float
     members: list[AccountRow]
-    hidden_members: int
+    partial: bool
     reasons: list[Reason]
     indicators: list[Indicator]
     examples: list[RequestEvent]
@@ -75,7 +75,7 @@ def build_evidence(view: CampaignView, data: Any = None, *, plots: bool = True) 
         first_seen=view.first_seen,
         last_seen=view.last_seen,
         members=view.members,
-        hidden_members=view.hidden_members,
+        partial=view.partial,
         reasons=view.reasons,
         indicators=view.indicators,
         examples=view.examples,
@@ -87,19 +87,25 @@ def build_evidence(view: CampaignView, data: Any = None, *, plots: bool = True) 
         daily=_daily(view.timeline, view.harvest_timeline),
     )
     if not any(e.prompt_text for e in view.examples):
-        report.notes.append("Prompt text was not retained for these requests (retention policy); fingerprints only.")
+        report.notes.append(
+            "Prompt text was not retained for these requests (retention policy); fingerprints only."
+        )
     if plots:
         from distillguard.console.graph import campaign_graph_svg
         from distillguard.console.plots import COLORS, line_chart
 
         marker = view.flag.first_flagged
         report.timeline_svg = line_chart(
-            [("requests", view.timeline, COLORS["traffic"])], title="Requests per hour",
-            marker_at=marker, marker_label="flagged",
+            [("requests", view.timeline, COLORS["traffic"])],
+            title="Requests per hour",
+            marker_at=marker,
+            marker_label="flagged",
         )
         report.harvest_svg = line_chart(
             [("completion tokens", view.harvest_timeline, COLORS["tokens"])],
-            title="Completion tokens served per hour", marker_at=marker, marker_label="flagged",
+            title="Completion tokens served per hour",
+            marker_at=marker,
+            marker_label="flagged",
         )
         report.graph_svg = campaign_graph_svg(view.members, view.edges)
     return report
@@ -119,8 +125,10 @@ def render_markdown(report: EvidenceReport) -> str:
         f"# Evidence: campaign {r.campaign_id}",
         "",
         f"- Tier: **{r.tier.name}** (risk {r.risk:.2f})",
-        f"- Active: {_fmt_ts(r.first_seen)} to {_fmt_ts(r.last_seen)}; first flagged {_fmt_ts(r.first_flagged)}",
-        f"- Linked accounts: {len(r.members)}" + (f" (+{r.hidden_members} outside this scope)" if r.hidden_members else ""),
+        f"- Active: {_fmt_ts(r.first_seen)} to {_fmt_ts(r.last_seen)}; "
+        f"first flagged {_fmt_ts(r.first_flagged)}",
+        f"- Linked accounts: {len(r.members)}"
+        + (" (of this organisation; the campaign reaches further)" if r.partial else ""),
         f"- Harvest: {r.requests:,} requests, {r.output_tokens:,} completion tokens "
         f"({r.reasoning_tokens:,} reasoning); {r.harvest_before_flag:,} tokens before the flag, "
         f"{r.harvest_after_flag:,} after",
@@ -133,29 +141,54 @@ def render_markdown(report: EvidenceReport) -> str:
         ev = f" Evidence: {', '.join(f'`{e}`' for e in reason.evidence[:5])}." if reason.evidence else ""
         weight = f" ({reason.weight:.2f})" if reason.weight else ""
         lines.append(f"- **{reason.code}**{weight}: {reason.detail}{ev}")
-    lines += ["", "## Indicators", "", "| Kind | Value | Members | All accounts | Specificity |", "| --- | --- | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "## Indicators",
+        "",
+        "| Kind | Value | Members | All accounts | Specificity |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
     for ind in r.indicators:
         lines.append(
-            f"| {ind.title} | `{_md_cell(ind.value)}` | {ind.members} | {ind.accounts} | {100 * ind.specificity:.0f}% |"
+            f"| {ind.title} | `{_md_cell(ind.value)}` | {ind.members} | {ind.accounts} "
+            f"| {100 * ind.specificity:.0f}% |"
         )
     if not r.indicators:
         lines.append("| — | none shared by two or more members and rare elsewhere | | | |")
-    lines += ["", "## Timeline (UTC days)", "", "| Day | Requests | Completion tokens |", "| --- | ---: | ---: |"]
+    lines += [
+        "",
+        "## Timeline (UTC days)",
+        "",
+        "| Day | Requests | Completion tokens |",
+        "| --- | ---: | ---: |",
+    ]
     lines += [f"| {day} | {req:,} | {tok:,} |" for day, req, tok in r.daily]
     lines += ["", "## Example requests", ""]
     lines += [f"> {note}" for note in r.notes]
     if r.notes:
         lines.append("")
-    lines += ["| When | Account | Request | Client IP | Skeleton | Tokens out | Prompt |", "| --- | --- | --- | --- | --- | ---: | --- |"]
+    lines += [
+        "| When | Account | Request | Client IP | Skeleton | Tokens out | Prompt |",
+        "| --- | --- | --- | --- | --- | ---: | --- |",
+    ]
     for e in r.examples:
-        prompt = _md_cell((e.prompt_text or "(not retained)")[:240])
+        # attacker-written text goes in a code span: no links, images or HTML when rendered
+        prompt = f"`{_md_cell(e.prompt_text[:240])}`" if e.prompt_text is not None else "(not retained)"
         lines.append(
-            f"| {_fmt_ts(e.ts_start)} | `{e.account_id}` | `{e.request_id}` | {e.client_ip} | "
+            f"| {_fmt_ts(e.ts_start)} | `{e.account_id}` | `{e.request_id}` | {_md_cell(e.client_ip)} | "
             f"`{e.skeleton_hash or '—'}` | {e.completion_tokens:,} | {prompt} |"
         )
-    lines += ["", "## Accounts", "", "| Account | Org | Tier | Requests | Completion tokens |", "| --- | --- | --- | ---: | ---: |"]
+    lines += [
+        "",
+        "## Accounts",
+        "",
+        "| Account | Org | Tier | Requests | Completion tokens |",
+        "| --- | --- | --- | ---: | ---: |",
+    ]
     for m in r.members:
-        lines.append(f"| `{m.account_id}` | {m.org_id} | {Tier(m.tier).name} | {m.requests:,} | {m.output_tokens:,} |")
+        lines.append(
+            f"| `{m.account_id}` | {m.org_id} | {Tier(m.tier).name} | {m.requests:,} | {m.output_tokens:,} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -183,3 +216,45 @@ def write_evidence(view: CampaignView, out_dir: str | Path, data: Any = None) ->
     paths["html"].write_text(render_html(report))
     paths["stix"].write_text(campaign_bundle(view).serialize(pretty=True) + "\n")
     return paths
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def render_pdf(
+    html_path: str | Path, pdf_path: str | Path, *, chromium: str = CHROMIUM, timeout_s: float = 120
+) -> None:
+    """Print the HTML report to PDF with a local headless Chromium (no other dependency).
+
+    Raises RuntimeError with the reason when Chromium is missing or fails.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    binary = shutil.which(chromium)
+    if binary is None:
+        raise RuntimeError(f"PDF needs a Chromium at {chromium} (Debian: apt-get install chromium)")
+    pdf = Path(pdf_path).resolve()
+    with tempfile.TemporaryDirectory(prefix="dg-chromium-") as profile:
+        cmd = [
+            binary,
+            *CHROMIUM_ARGS,
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            Path(html_path).resolve().as_uri(),
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+    if done.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
+        raise RuntimeError(f"chromium could not print {html_path}: {done.stderr.strip()[-400:]}")

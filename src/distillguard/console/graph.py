@@ -8,11 +8,26 @@ from __future__ import annotations
 
 import math
 from html import escape
+from urllib.parse import quote
 
 from distillguard.console.data import AccountRow
 
 TIER_COLORS = {0: "#95a5a6", 1: "#5dade2", 2: "#f5b041", 3: "#e67e22", 4: "#c0392b"}
 MAX_NODES = 200
+EDGES_PER_NODE = 4  # a hydra links everyone to everyone; each node's strongest links show its structure
+
+
+def strongest_edges(edges: list[tuple[str, str, int]], *, per_node: int) -> list[tuple[str, str, int]]:
+    """Keep an edge when it is among the `per_node` strongest of either of its ends."""
+    by_node: dict[str, list[tuple[int, str, str]]] = {}
+    for a, b, w in edges:
+        by_node.setdefault(a, []).append((w, a, b))
+        by_node.setdefault(b, []).append((w, a, b))
+    keep: set[tuple[str, str]] = set()
+    for items in by_node.values():
+        items.sort(key=lambda t: (-t[0], t[1], t[2]))
+        keep.update((a, b) for _, a, b in items[:per_node])
+    return [(a, b, w) for a, b, w in edges if (a, b) in keep]
 
 
 def campaign_graph_svg(
@@ -29,7 +44,7 @@ def campaign_graph_svg(
     ids = {m.account_id for m in members}
     graph = nx.Graph()
     graph.add_nodes_from(ids)
-    kept = [(a, b, w) for a, b, w in edges if a in ids and b in ids]
+    kept = strongest_edges([(a, b, w) for a, b, w in edges if a in ids and b in ids], per_node=EDGES_PER_NODE)
     graph.add_weighted_edges_from(kept)
     if len(ids) == 0:
         return '<svg class="graph" viewBox="0 0 10 10"></svg>'
@@ -63,7 +78,7 @@ def campaign_graph_svg(
         r = 4 + 8 * math.sqrt(m.requests / most)
         label = escape(f"{m.account_id} · {m.requests} requests · tier {int(m.tier)}")
         parts.append(
-            f'<a href="{escape(href)}{escape(m.account_id)}"><circle cx="{x}" cy="{y}" r="{r:.1f}" '
+            f'<a href="{escape(href + quote(m.account_id))}"><circle cx="{x}" cy="{y}" r="{r:.1f}" '
             f'fill="{TIER_COLORS.get(int(m.tier), "#95a5a6")}" stroke="#fff" stroke-width="1">'
             f"<title>{label}</title></circle></a>"
         )

@@ -8,6 +8,7 @@ per org. Example requests are fetched from the store on demand (its filters, a l
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,12 +24,18 @@ MAX_KEYS = 16
 NO_ACTION = frozenset({"", "allow", None})
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def ip_prefix(ip: str) -> str:
     """The /24 (IPv4) or /48 (IPv6) network of an address: how proxy pools show up."""
+    parts = ip.split(".")
+    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):
+        return f"{int(parts[0])}.{int(parts[1])}.{int(parts[2])}.0/24"  # the common case, 10x faster
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return ""
+    if addr.version == 6 and addr.ipv4_mapped is not None:
+        return ip_prefix(str(addr.ipv4_mapped))
     bits = 24 if addr.version == 4 else 48
     return str(ipaddress.ip_network(f"{addr}/{bits}", strict=False))
 
@@ -70,6 +77,8 @@ class EventIndex:
         self.hourly_by_org: dict[str, Counter[int]] = {}
         self.actions_hourly: Counter[int] = Counter()
         self.actions_hourly_by_org: dict[str, Counter[int]] = {}
+        self.shadow_hourly: Counter[int] = Counter()
+        self.shadow_hourly_by_org: dict[str, Counter[int]] = {}
         self.key_owner: dict[str, str] = {}
         self.org_accounts: dict[str, set[str]] = {}
         self.events = 0
@@ -83,7 +92,9 @@ class EventIndex:
         hour = int(ts // HOUR)
         acct = self.accounts.get(event.account_id)
         if acct is None:
-            acct = self.accounts[event.account_id] = AccountActivity(event.account_id, event.org_id, first_seen=ts)
+            acct = self.accounts[event.account_id] = AccountActivity(
+                event.account_id, event.org_id, first_seen=ts
+            )
             self.org_accounts.setdefault(event.org_id, set()).add(event.account_id)
         acct.requests += 1
         acct.errors += event.status >= 400
@@ -107,9 +118,15 @@ class EventIndex:
         self.hourly[hour] += 1
         self.hourly_by_org.setdefault(event.org_id, Counter())[hour] += 1
         if event.action not in NO_ACTION:
-            acct.actions[event.action or ""] += 1
-            self.actions_hourly[hour] += 1
-            self.actions_hourly_by_org.setdefault(event.org_id, Counter())[hour] += 1
+            # shadow decisions (decided, not enforced) are counted apart from enforced ones
+            if event.shadow:
+                acct.actions[f"{event.action} (shadow)"] += 1
+                self.shadow_hourly[hour] += 1
+                self.shadow_hourly_by_org.setdefault(event.org_id, Counter())[hour] += 1
+            else:
+                acct.actions[event.action or ""] += 1
+                self.actions_hourly[hour] += 1
+                self.actions_hourly_by_org.setdefault(event.org_id, Counter())[hour] += 1
         self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
         self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
 

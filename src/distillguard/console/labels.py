@@ -101,7 +101,13 @@ class LabelStore:
         labels = sorted(self.labels().values(), key=lambda lb: lb.account_id)
         lines = [
             json.dumps(
-                {"account_id": lb.account_id, "label": lb.label, "by": lb.by, "at": lb.at, "campaign_id": lb.campaign_id}
+                {
+                    "account_id": lb.account_id,
+                    "label": lb.label,
+                    "by": lb.by,
+                    "at": lb.at,
+                    "campaign_id": lb.campaign_id,
+                }
             )
             for lb in labels
         ]
@@ -153,7 +159,14 @@ class LabelStore:
         rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
         return [
             AuditEntry(
-                id=r[0], at=r[1], actor=r[2], action=r[3], subject_kind=r[4], subject_id=r[5], org_id=r[6], detail=r[7]
+                id=r[0],
+                at=r[1],
+                actor=r[2],
+                action=r[3],
+                subject_kind=r[4],
+                subject_id=r[5],
+                org_id=r[6],
+                detail=r[7],
             )
             for r in rows
         ]

@@ -43,8 +43,9 @@ def _scope(request: web.Request) -> str | None:
 
 async def _off_loop(console: Console, fn: Callable[[], T]) -> T:
     def run() -> T:
-        console.data.refresh()
-        return fn()
+        with console.data.lock:  # one page at a time reads the index, never while it is folded
+            console.data.refresh()
+            return fn()
 
     return await asyncio.to_thread(run)
 
@@ -65,10 +66,16 @@ async def overview(request: web.Request) -> web.StreamResponse:
     def build() -> dict[str, Any]:
         o = console.data.overview(scope)
         traffic = line_chart(
-            [("requests", o.traffic, COLORS["traffic"]), ("enforcement actions", o.actions, COLORS["actions"])],
+            [
+                ("requests", o.traffic, COLORS["traffic"]),
+                ("enforced actions", o.actions, COLORS["actions"]),
+                ("shadow decisions", o.shadow, COLORS["shadow"]),
+            ],
             title="Traffic and actions per hour",
         )
-        flags = line_chart([("accounts flagged", o.flags, COLORS["flags"])], title="Accounts reaching SUSPECT per hour")
+        flags = line_chart(
+            [("accounts flagged", o.flags, COLORS["flags"])], title="Accounts reaching SUSPECT per hour"
+        )
         return {"o": o, "traffic_svg": traffic, "flags_svg": flags}
 
     def cached() -> dict[str, Any]:
@@ -100,7 +107,9 @@ async def accounts(request: web.Request) -> web.StreamResponse:
 
     ctx = await _off_loop(console, build)
     ctx["labels"] = console.labels.labels([r.account_id for r in ctx["rows"]])
-    return console.render("accounts.html", request, active="accounts", sort=sort, flagged=flagged, sorts=SORTS, **ctx)
+    return console.render(
+        "accounts.html", request, active="accounts", sort=sort, flagged=flagged, sorts=SORTS, **ctx
+    )
 
 
 async def account(request: web.Request) -> web.StreamResponse:
@@ -153,11 +162,15 @@ async def campaign(request: web.Request) -> web.StreamResponse:
             "graph_svg": campaign_graph_svg(view.members, view.edges, href=f"{console.prefix}/accounts/"),
             "timeline_svg": line_chart(
                 [("requests", view.timeline, COLORS["traffic"])],
-                title="Requests per hour (all members)", marker_at=marker, marker_label="flagged",
+                title="Requests per hour (all members)",
+                marker_at=marker,
+                marker_label="flagged",
             ),
             "harvest_svg": line_chart(
                 [("completion tokens", view.harvest_timeline, COLORS["tokens"])],
-                title="Harvest: completion tokens served per hour", marker_at=marker, marker_label="flagged",
+                title="Harvest: completion tokens served per hour",
+                marker_at=marker,
+                marker_label="flagged",
             ),
         }
 
@@ -223,9 +236,13 @@ async def labels_export(request: web.Request) -> web.StreamResponse:
     if session.user.role != "admin":
         return console.render("error.html", request, status=403, title="Forbidden", message="Admins only.")
     rows = sorted(console.labels.labels().values(), key=lambda lb: lb.account_id)
-    body = "".join(json.dumps({"account_id": lb.account_id, "label": lb.label, "by": lb.by, "at": lb.at}) + "\n" for lb in rows)
+    body = "".join(
+        json.dumps({"account_id": lb.account_id, "label": lb.label, "by": lb.by, "at": lb.at}) + "\n"
+        for lb in rows
+    )
     return web.Response(
-        text=body, content_type="application/x-ndjson",
+        text=body,
+        content_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="labels.jsonl"'},
     )
 
@@ -259,7 +276,11 @@ async def act(request: web.Request) -> web.StreamResponse:
         ids = targets()
         if what in ("confirm", "dismiss"):
             console.actions.label(
-                user, ids, "attack" if what == "confirm" else "legit", campaign_id=campaign_id or None, note=note
+                user,
+                ids,
+                "attack" if what == "confirm" else "legit",
+                campaign_id=campaign_id or None,
+                note=note,
             )
         elif what == "tier":
             console.actions.set_tier(user, ids[0], _field(request, "tier"), note=note)
@@ -275,7 +296,9 @@ async def act(request: web.Request) -> web.StreamResponse:
     except ActionError as exc:
         return console.render("error.html", request, status=403, title="Action refused", message=str(exc))
     back = (
-        f"{console.prefix}/campaigns/{quote(campaign_id)}" if campaign_id else f"{console.prefix}/accounts/{quote(account_id)}"
+        f"{console.prefix}/campaigns/{quote(campaign_id)}"
+        if campaign_id
+        else f"{console.prefix}/accounts/{quote(account_id)}"
     )
     raise web.HTTPSeeOther(f"{back}?done={what}")
 

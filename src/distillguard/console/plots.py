@@ -11,7 +11,13 @@ from distillguard.console.data import Series
 from distillguard.console.index import HOUR
 
 _LOCK = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
-COLORS = {"traffic": "#3b6ea8", "actions": "#c0392b", "flags": "#d68910", "tokens": "#7d3c98"}
+COLORS = {
+    "traffic": "#3b6ea8",
+    "actions": "#c0392b",
+    "flags": "#d68910",
+    "tokens": "#7d3c98",
+    "shadow": "#7f8c8d",
+}
 
 
 def line_chart(
@@ -25,7 +31,7 @@ def line_chart(
     height: float = 2.6,
 ) -> str:
     """An SVG string: one line per (label, series, color) over hourly buckets."""
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
     from matplotlib.figure import Figure
 
     with _LOCK:
@@ -35,7 +41,7 @@ def line_chart(
         for label, s, color in series:
             if not s.hours:
                 continue
-            xs = [datetime.fromtimestamp(h * HOUR, UTC) for h in s.hours]
+            xs = date2num([datetime.fromtimestamp(h * HOUR, UTC) for h in s.hours])
             ax.step(xs, s.values, where="post", label=label, color=color, linewidth=1.4)
             ax.fill_between(xs, s.values, step="post", alpha=0.12, color=color)
             plotted = True
@@ -51,10 +57,17 @@ def line_chart(
             if len(series) > 1:
                 ax.legend(loc="upper left", fontsize=8, frameon=False)
         if marker_at is not None and plotted:
-            x = datetime.fromtimestamp(marker_at, UTC)
+            x = float(date2num(datetime.fromtimestamp(marker_at, UTC)))
             ax.axvline(x, color="#c0392b", linestyle="--", linewidth=1)
-            ax.annotate(marker_label, (x, 1), xycoords=("data", "axes fraction"), fontsize=8,
-                        color="#c0392b", xytext=(3, -10), textcoords="offset points")
+            ax.annotate(
+                marker_label,
+                (x, 1),
+                xycoords=("data", "axes fraction"),
+                fontsize=8,
+                color="#c0392b",
+                xytext=(3, -10),
+                textcoords="offset points",
+            )
         if title:
             ax.set_title(title, fontsize=10, loc="left")
         if ylabel:

@@ -32,7 +32,8 @@ def pattern_for(ind: Indicator) -> str:
         kind = "ipv4-addr" if net.version == 4 else "ipv6-addr"
         return f"[{kind}:value ISSUBSET {_quote(str(net))}]"
     if ind.kind == "user_agents":
-        return f"[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = {_quote(ind.value)}]"
+        header = "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'"
+        return f"[{header} = {_quote(ind.value)}]"
     if ind.kind == "skeletons":
         return f"[x-distillguard-prompt-skeleton:hash = {_quote(ind.value)}]"
     if ind.kind == "payment":
@@ -51,8 +52,11 @@ def _when(ts: float) -> datetime:
 def campaign_bundle(view: CampaignView, *, producer: str = PRODUCER) -> stix2.Bundle:
     flag = view.flag
     identity = stix2.Identity(
-        id=_id("identity", producer), name=producer, identity_class="system",
-        created=_when(0), modified=_when(0),
+        id=_id("identity", producer),
+        name=producer,
+        identity_class="system",
+        created=_when(0),
+        modified=_when(0),
     )
     first = view.first_seen or flag.first_flagged or 0.0
     last = max(view.last_seen, first)
@@ -89,7 +93,7 @@ def campaign_bundle(view: CampaignView, *, producer: str = PRODUCER) -> stix2.Bu
             pattern=pattern_for(ind),
             pattern_type="stix",
             valid_from=_when(first),
-            confidence=int(round(100 * ind.specificity)),
+            confidence=round(100 * ind.specificity),
             labels=[f"distillguard:{ind.kind}"],
         )
         relationship = stix2.Relationship(

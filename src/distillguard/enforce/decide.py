@@ -8,7 +8,7 @@ decision whether to act, so shadow mode, allowlists and overrides live in one pl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,7 @@ def decide(
     entry: TierEntry | None,
     account_override: Override | None = None,
     org_override: Override | None = None,
+    org_allowlisted: bool = False,
 ) -> Decision:
     """Pure function of its inputs: the benchmark and the tests call it directly."""
     entry = entry or _NO_ENTRY
@@ -89,7 +90,7 @@ def decide(
                         # An action is enforced if any rule that picked it is enforced.
                         shadow_of[action] = shadow_of.get(action, True) and reason_rule.shadow
         chosen = tuple(a for a in ACTIONS if a in shadow_of)
-        allowlisted = org_id in policy.allowlist_orgs
+        allowlisted = org_allowlisted or org_id in policy.allowlist_orgs
         if allowlisted and chosen:
             reasons.append("org_allowlisted")
         if policy.shadow or allowlisted:
@@ -125,10 +126,17 @@ class DecisionPlugin(Plugin):
 
     name = "decide"
 
-    def __init__(self, policy: Policy, tiers: TierStore, overrides: OverrideStore | None = None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        tiers: TierStore,
+        overrides: OverrideStore | None = None,
+        allowlist: Container[str] | None = None,
+    ) -> None:
         self.policy = policy  # swap the attribute to reload a policy; decisions carry their own
         self.tiers = tiers
         self.overrides = overrides
+        self.allowlist = allowlist  # e.g. OrgAllowlist: the registry's allowlisted orgs
 
     def decide_for(self, account_id: str, org_id: str) -> Decision:
         account_override = org_override = None
@@ -136,8 +144,15 @@ class DecisionPlugin(Plugin):
             account_override = self.overrides.get("account", account_id)
             if account_override is None and org_id:
                 org_override = self.overrides.get("org", org_id)
+        listed = self.allowlist is not None and bool(org_id) and org_id in self.allowlist
         return decide(
-            self.policy, account_id, org_id, self.tiers.get(account_id), account_override, org_override
+            self.policy,
+            account_id,
+            org_id,
+            self.tiers.get(account_id),
+            account_override,
+            org_override,
+            listed,
         )
 
     async def on_request(self, ctx: RequestContext) -> Rejection | None:

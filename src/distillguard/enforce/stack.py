@@ -9,6 +9,7 @@ reasoning transform, which only acts on the response.
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +35,17 @@ def build_plugins(
     overrides: OverrideStore | None = None,
     fail_open: bool = True,
     known_upstreams: set[str] | None = None,
+    allowlist: Container[str] | None = None,
 ) -> list[Plugin]:
     """`policy`: a Policy, a TOML path, or None for the packaged default.
-    `limiter`: a Limiter, "memory" / None (in-process), or a "redis://" URL."""
+    `limiter`: a Limiter, "memory" / None (in-process), or a "redis://" URL.
+    `allowlist`: more allowlisted org ids besides the policy's (e.g. `OrgAllowlist`)."""
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
     if limiter is None or isinstance(limiter, str):
         limiter = make_limiter(limiter)
     return [
-        DecisionPlugin(policy, tiers, overrides),
+        DecisionPlugin(policy, tiers, overrides, allowlist),
         GatePlugin(),
         HardeningPlugin(),
         FallbackPlugin(known_upstreams),
@@ -81,7 +84,8 @@ class EnforcementPlugin(Plugin):
 
     Reads optional settings (defaults in brackets): `policy_file` [packaged default],
     `tier_store_url` [memory://], `ratelimit_url` [in-process], `ratelimit_fail_open`
-    [true], `overrides_db` [no overrides]. Embedding code can pass `tiers` (e.g. the
+    [true], `overrides_db` [no overrides], `org_allowlist_from_registry` [false; true: also
+    the orgs marked allowlisted in the registry at `database_url`]. Embedding code can pass `tiers` (e.g. the
     in-process detector's store) or ready `plugins` instead.
     """
 
@@ -100,6 +104,11 @@ class EnforcementPlugin(Plugin):
 
                 tiers = open_tier_store(getattr(settings, "tier_store_url", None) or "memory://")
             overrides_db = getattr(settings, "overrides_db", None)
+            allowlist = None
+            if getattr(settings, "org_allowlist_from_registry", False):
+                from distillguard.enforce.allowlist import OrgAllowlist
+
+                allowlist = OrgAllowlist.from_database(settings.database_url).start()
             plugins = build_plugins(
                 tiers,
                 getattr(settings, "policy_file", None) or None,
@@ -107,6 +116,7 @@ class EnforcementPlugin(Plugin):
                 overrides=SQLiteOverrideStore(overrides_db) if overrides_db else None,
                 fail_open=bool(getattr(settings, "ratelimit_fail_open", True)),
                 known_upstreams=set(getattr(settings, "upstreams", {}) or {}) or None,
+                allowlist=allowlist,
             )
         self.tiers = tiers
         self.plugins = plugins

@@ -207,11 +207,12 @@ def read_events_parquet(path: str | Path) -> Iterator[RequestEvent]:
 # --- by file name ---------------------------------------------------------------------------
 
 
-def _is_parquet(path: Path) -> bool:
+def is_parquet_path(path: Path) -> bool:
     return path.suffix in (".parquet", ".pq")
 
 
-def _is_jsonl(path: Path) -> bool:
+def is_jsonl_path(path: Path) -> bool:
+    """.jsonl, .ndjson or .json, optionally gzipped."""
     suffixes = path.suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
@@ -221,18 +222,22 @@ def _is_jsonl(path: Path) -> bool:
 def read_events(path: str | Path) -> Iterator[RequestEvent]:
     """Events from a .jsonl[.gz] or .parquet file, in file order."""
     path = Path(path)
-    if _is_parquet(path):
+    if is_parquet_path(path):
         return read_events_parquet(path)
-    if _is_jsonl(path):
+    if is_jsonl_path(path):
         return read_events_jsonl(path)
     raise EventFileError(f"{path}: expected .jsonl, .jsonl.gz or .parquet")
+
+
+_is_parquet = is_parquet_path  # older private names, still imported elsewhere
+_is_jsonl = is_jsonl_path
 
 
 def write_events(path: str | Path, events: Iterable[RequestEvent]) -> int:
     """Write events to a .jsonl[.gz] or .parquet file (chosen by the name)."""
     path = Path(path)
-    if _is_parquet(path):
+    if is_parquet_path(path):
         return write_events_parquet(path, events)
-    if _is_jsonl(path):
+    if is_jsonl_path(path):
         return write_events_jsonl(path, events)
     raise EventFileError(f"{path}: expected .jsonl, .jsonl.gz or .parquet")

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import msgspec
 
 from distillguard.events.columns import EventFilter
-from distillguard.events.io import _is_jsonl, _is_parquet, read_events, read_jsonl
+from distillguard.events.io import is_jsonl_path, is_parquet_path, read_events, read_jsonl
 from distillguard.events.schema import RequestEvent
 from distillguard.events.store import EventStore
 from distillguard.events.writer import BatchingWriter
@@ -70,7 +70,7 @@ def open_store(target: str | Path | None = None, *, readonly: bool = False) -> A
         schema, table = options.get("schema", "public"), options.get("table", "events")
         return PostgresEventStore(url, schema=schema, table=table, readonly=readonly)
     path = Path(target)
-    if not target.startswith("sqlite:") and (_is_jsonl(path) or _is_parquet(path)):
+    if not target.startswith("sqlite:") and (is_jsonl_path(path) or is_parquet_path(path)):
         return FileEventStore(path)
     from distillguard.events.sqlite_store import SqliteEventStore
 
@@ -118,7 +118,7 @@ class FileEventStore:
         return self._time_ordered
 
     def _timestamps(self) -> Iterator[float]:
-        if _is_parquet(self.path):
+        if is_parquet_path(self.path):
             import pyarrow.parquet as pq
 
             parquet = pq.ParquetFile(str(self.path), pre_buffer=False)

@@ -32,11 +32,12 @@ from distillguard.events.store import EventSink
 from distillguard.gateway import anthropic_api, openai_api, recorder
 from distillguard.gateway.auth import KeyResolver, extract_key
 from distillguard.gateway.errors import GatewayError, error_response, error_type_name, sse_error_frame
+from distillguard.gateway.http1 import UpstreamConnectError, UpstreamProtocolError
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.pipeline import Plugin, RequestContext, ResponseTransform
 from distillguard.gateway.recorder import ResponseSummary
 from distillguard.gateway.sse import OPENAI_DONE, SSEParser, encode_event
-from distillguard.gateway.upstream import Upstream, UpstreamPool, response_headers
+from distillguard.gateway.upstream import Upstream, UpstreamPool, UpstreamResponse, response_headers
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,9 @@ class Gateway:
             try:
                 ctx, raw_body = await self._prepare(request, route, event)
                 await self._on_request(ctx)
-                response, summary = await self._proxy(request, route, ctx, raw_body)
+                # Created here so a stream cut short by the client still records what it got.
+                summary = ResponseSummary()
+                response = await self._proxy(request, route, ctx, raw_body, summary)
             except GatewayError as err:
                 event.status = err.status
                 event.error_type = error_type_name(flavor, err.status, err.code)
@@ -214,6 +217,21 @@ class Gateway:
         return response
 
     async def _complete(
+        self,
+        ctx: RequestContext | None,
+        event: RequestEvent,
+        summary: ResponseSummary | None,
+        route: Route,
+        t0: float,
+    ) -> None:
+        """Record the exchange. The client has its answer already: a failure here is logged,
+        never raised into the connection."""
+        try:
+            await self._record(ctx, event, summary, route, t0)
+        except Exception:
+            log.exception("recording request %s failed", event.request_id)
+
+    async def _record(
         self,
         ctx: RequestContext | None,
         event: RequestEvent,
@@ -344,8 +362,13 @@ class Gateway:
         return out
 
     async def _proxy(
-        self, request: web.Request, route: Route, ctx: RequestContext, raw_body: bytes
-    ) -> tuple[web.StreamResponse, ResponseSummary | None]:
+        self,
+        request: web.Request,
+        route: Route,
+        ctx: RequestContext,
+        raw_body: bytes,
+        summary: ResponseSummary,
+    ) -> web.StreamResponse:
         event = ctx.event
         up = self.upstreams.get(ctx.upstream_name)
         event.upstream = up.name
@@ -356,57 +379,59 @@ class Gateway:
             # have rewritten the parsed body, so then it is re-encoded.
             data = orjson.dumps(ctx.body) if self.plugins else raw_body
         req_headers = self._upstream_request_headers(request, ctx.flavor, up)
-        url: URL | str = up.url_for(event.endpoint)
+        url = up.url_for(event.endpoint)
         if request.query_string:
-            url = up.base_url + event.endpoint + "?" + request.query_string
-        summary = ResponseSummary()
+            url = URL(up.base_url + event.endpoint + "?" + request.query_string)
         try:
-            async with self.upstreams.session.request(
-                route.method, url, data=data, headers=req_headers, timeout=up.timeout
-            ) as upstream:
+            async with self.upstreams.request(up, route.method, url, data, req_headers) as upstream:
                 event.ts_first_byte = time.time()
                 headers = response_headers(upstream.headers)
                 headers["x-request-id"] = event.request_id
                 headers.update(ctx.response_headers)
                 ctype = upstream.headers.get("Content-Type", "")
                 if upstream.status >= 400:
-                    return await self._pass_error(upstream, route, ctx, headers), summary
+                    return await self._pass_error(upstream, route, ctx, headers)
                 if ctype.startswith("text/event-stream"):
-                    resp = await self._stream(request, upstream, route, ctx, headers, transforms, summary)
-                    return resp, summary
+                    return await self._stream(request, upstream, route, ctx, headers, transforms, summary)
                 body = await upstream.read()
                 event.status = upstream.status
                 if not ctype.startswith("application/json"):
-                    return web.Response(status=upstream.status, body=body, headers=headers), summary
+                    return web.Response(status=upstream.status, body=body, headers=headers)
                 if not transforms:
                     summary.pending_body = body  # observed after the response is sent
-                    return web.Response(status=upstream.status, body=body, headers=headers), summary
+                    return web.Response(status=upstream.status, body=body, headers=headers)
                 try:
                     parsed = orjson.loads(body)
                 except orjson.JSONDecodeError:
-                    return web.Response(status=upstream.status, body=body, headers=headers), summary
+                    return web.Response(status=upstream.status, body=body, headers=headers)
                 if isinstance(parsed, dict):
                     for t in transforms:
                         parsed = t.transform_body(parsed)
                     body = orjson.dumps(parsed)
                 route.observe_body(summary, parsed)
-                return web.Response(status=upstream.status, body=body, headers=headers), summary
+                return web.Response(status=upstream.status, body=body, headers=headers)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             self.metrics.upstream_errors.labels(up.name, "timeout").inc()
             raise GatewayError(504, f"Upstream '{up.name}' timed out.", "upstream_timeout") from None
-        except aiohttp.ClientConnectorError as exc:
+        except (aiohttp.ClientConnectorError, UpstreamConnectError) as exc:
             self.metrics.upstream_errors.labels(up.name, "connect").inc()
+            reason = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else exc
             raise GatewayError(
-                502, f"Upstream '{up.name}' is unreachable: {exc.os_error}.", "upstream_unreachable"
+                502, f"Upstream '{up.name}' is unreachable: {reason}.", "upstream_unreachable"
             ) from None
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        except (
+            aiohttp.ClientPayloadError,
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientOSError,
+            UpstreamProtocolError,
+        ) as exc:
             self.metrics.upstream_errors.labels(up.name, "protocol").inc()
             raise GatewayError(
                 502, f"Upstream '{up.name}' failed: {type(exc).__name__}.", "upstream_error"
             ) from None
 
     async def _pass_error(
-        self, upstream: aiohttp.ClientResponse, route: Route, ctx: RequestContext, headers: dict[str, str]
+        self, upstream: UpstreamResponse, route: Route, ctx: RequestContext, headers: dict[str, str]
     ) -> web.Response:
         """Upstream 4xx/5xx: the client gets the upstream's status and body unchanged."""
         body = await upstream.read()
@@ -427,7 +452,7 @@ class Gateway:
     async def _stream(
         self,
         request: web.Request,
-        upstream: aiohttp.ClientResponse,
+        upstream: UpstreamResponse,
         route: Route,
         ctx: RequestContext,
         headers: dict[str, str],
@@ -474,7 +499,7 @@ class Gateway:
             event.error_type = "upstream_timeout"  # status stays what the client got
             if not done:
                 await resp.write(sse_error_frame(ctx.flavor, 504, "Upstream timed out mid-stream."))
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, UpstreamProtocolError) as exc:
             self.metrics.upstream_errors.labels(event.upstream, "protocol").inc()
             event.error_type = "upstream_error"
             if not done:
@@ -502,12 +527,21 @@ class _CoalescingStreamResponse(web.StreamResponse):
     _send_headers_immediately = False
 
 
+# JSON strings cannot hold a raw newline, so a line that starts with these is a real frame.
 def _ends_openai_stream(chunk: bytes) -> bool:
-    return chunk.endswith(OPENAI_DONE)
+    n = len(OPENAI_DONE)
+    return chunk.endswith(OPENAI_DONE) and (len(chunk) == n or chunk[-n - 1] == 0x0A)
 
 
 def _ends_anthropic_stream(chunk: bytes) -> bool:
-    return chunk.endswith(b"\n\n") and b"message_stop" in chunk[-80:]
+    if not chunk.endswith(b"\n\n"):
+        return False
+    start = chunk.rfind(b"event: message_stop")
+    return (
+        start >= 0
+        and (start == 0 or chunk[start - 1] == 0x0A)
+        and chunk.find(b"\n\n", start) == len(chunk) - 2
+    )
 
 
 def _observe(observe: Callable[[ResponseSummary, Any], None], summary: ResponseSummary, data: bytes) -> None:

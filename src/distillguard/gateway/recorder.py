@@ -126,6 +126,8 @@ def finish_event(
         if sep:
             summary.reasoning_chars += len(thought) - len("<think>")
             response_text = answer.lstrip("\n")
+    # 499: the client hung up; what it had received until then still counts.
+    delivered = event.status < 400 or event.status == 499
     if summary is not None:
         if summary.finish_reason is not None:
             event.finish_reason = summary.finish_reason
@@ -135,13 +137,13 @@ def finish_event(
             event.prompt_tokens = summary.prompt_tokens
             event.completion_tokens = summary.completion_tokens
             event.reasoning_tokens = summary.reasoning_tokens or (summary.reasoning_chars + 3) // 4
-        elif event.status < 400:
+        elif delivered:
             # No usage from upstream: ~4 characters per token, flagged as an estimate.
             event.prompt_tokens = (event.context_chars + 3) // 4
             event.reasoning_tokens = (summary.reasoning_chars + 3) // 4
             event.completion_tokens = (len(response_text) + 3) // 4 + event.reasoning_tokens
             event.usage_estimated = True
-    if event.status < 400:
+    if delivered:
         event.response_text = response_text
     if retention != "none" and _enrich is not None:
         try:

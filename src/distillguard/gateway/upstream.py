@@ -7,13 +7,16 @@ prototype collapse near 200 req/s.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 import aiohttp
 from yarl import URL
 
 from distillguard.config import ConfigError, Settings, UpstreamSettings
 from distillguard.events.schema import Flavor
+from distillguard.gateway.http1 import Http1Client
 
 # Upstream response headers never copied to the client: hop-by-hop, or recomputed by us.
 # (content-encoding is kept: bodies pass through undecoded; we ask for identity anyway.)
@@ -61,12 +64,47 @@ class Upstream:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
+class UpstreamBody(Protocol):
+    def iter_any(self) -> AsyncIterator[bytes]: ...
+
+
+class UpstreamResponse(Protocol):
+    """What the gateway reads from either client (aiohttp's ClientResponse, Http1Response)."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> UpstreamBody: ...
+
+    async def read(self) -> bytes: ...
+
+
 class UpstreamPool:
     def __init__(self, settings: Settings) -> None:
         self.upstreams = {name: Upstream(name, cfg) for name, cfg in settings.upstreams.items()}
         self.default_name = settings.default_upstream
         self._pool_size = settings.upstream_pool_size
         self._session: aiohttp.ClientSession | None = None
+        self.client_kind = settings.upstream_client
+        self._http1 = {
+            name: Http1Client(
+                connect_timeout=cfg.connect_timeout_s,
+                read_timeout=cfg.read_timeout_s,
+                max_idle_per_host=settings.upstream_pool_size,
+            )
+            for name, cfg in settings.upstreams.items()
+        }
+
+    def request(
+        self, up: Upstream, method: str, url: URL, data: bytes | None, headers: dict[str, str]
+    ) -> AbstractAsyncContextManager[UpstreamResponse]:
+        if self.client_kind == "http1":
+            return self._http1[up.name].request(method, url, data, headers)
+        return self.session.request(method, url, data=data, headers=headers, timeout=up.timeout)
 
     def get(self, name: str | None) -> Upstream:
         try:
@@ -100,6 +138,8 @@ class UpstreamPool:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        for client in self._http1.values():
+            await client.close()
 
 
 def response_headers(upstream_headers: Mapping[str, str]) -> dict[str, str]:

@@ -79,8 +79,8 @@ class CampaignKnobs(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     pivot_to: str | None = None  # move to this model once it is released
     pivot_delay_h: float = 8.0
     anthropic_share: float = 0.0
-    temperature: float | None = 0.7
-    max_tokens: int = 8192
+    temperature: float | None = 0.7  # null: not sent (the API default), like most chat users
+    max_tokens: int | None = 8192  # null: not sent
     thinking_budget: int | None = None
     reasoning_effort: str | None = None
     stream_share: float = 0.0
@@ -119,6 +119,8 @@ class LowAndSlowKnobs(CampaignKnobs):
     signup: Literal["burst", "spread"] = "spread"
     stream_share: float = 0.7
     fake_history_share: float = 0.3
+    temperature: float | None = None  # leave sampling at its defaults, like chat users
+    max_tokens: int | None = None
 
 
 class LogprobExtractionKnobs(CampaignKnobs):
@@ -310,7 +312,7 @@ def harvest_campaign(ctx: SimContext, entry: PopulationEntry, k: CampaignKnobs) 
             else idx[rng.integers(0, size, size=len(sel))]
         )
         med, sigma, hi = STYLE_TOKENS.get(name, (800, 0.6, 8000))
-        completion[sel] = lognormal_tokens(rng, len(sel), med, sigma, 1, min(hi, k.max_tokens))
+        completion[sel] = lognormal_tokens(rng, len(sel), med, sigma, 1, min(hi, k.max_tokens or hi))
     agentic = np.isin(style, [j for j, s in enumerate(style_names) if s == "agentic"])
     tool_steps = np.where(agentic, rng.integers(0, 7, size=n), 0)
     history = np.where(rng.random(n) < k.fake_history_share, rng.integers(1, 3, size=n), 0)
@@ -377,7 +379,8 @@ def harvest_campaign(ctx: SimContext, entry: PopulationEntry, k: CampaignKnobs) 
             model=model,
             stream=rng.random(n) < k.stream_share,
             temperature=np.nan if k.temperature is None else k.temperature,
-            max_tokens=k.max_tokens,
+            # Anthropic's API requires max_tokens; OpenAI callers may leave it out.
+            max_tokens=np.where(anthropic, 4096, -1) if k.max_tokens is None else k.max_tokens,
             logprobs=k.logprob_extraction,
             # The legacy completions API takes `logprobs` as an int of at most 5.
             top_logprobs=np.where(api == API_COMPLETIONS, min(k.top_logprobs, 5), k.top_logprobs)

@@ -201,6 +201,12 @@ def evade(
             sweep = run_sweep(
                 scenario, names, attack=attack, accounts=ns, rates=rate_values, seed=seed, days=days,
                 legit_scale=legit_scale, cadence_s=cadence, threshold=tier, on_variant=on_variant,
+                on_point=lambda p: progress.console.print(
+                    f"N={p.n_accounts} r={p.per_account_per_day:g}/day · {p.detector}: "
+                    f"{'detected' if p.detected else 'not detected'}, "
+                    f"not stopped {p.not_stopped_per_day:,.0f}/day of {p.harvest_per_day:,.0f}/day",
+                    soft_wrap=True,
+                ),
             )  # fmt: skip
         except DatasetError as exc:
             console.print(f"[red]error:[/red] {exc}")
@@ -208,6 +214,33 @@ def evade(
         progress.advance(task)
     paths = write_sweep(sweep, out, plots=plots)
     console.print(f"wrote {paths['markdown']} and {paths['json']} ({len(sweep.points)} replays)")
+
+
+@bench_app.command("report")
+def report(
+    sources: list[Path] = typer.Argument(..., help="Run JSON files or directories holding runs/*.json."),
+    out: Path = typer.Option(Path("bench-results"), "--out", "-o", help="Output directory."),
+    plots: bool = typer.Option(True, "--plots/--no-plots"),
+) -> None:
+    """Rebuild summary.md, results.json and plots from saved runs (e.g. several `bench detect` outputs)."""
+    from distillguard.sim.report import write_outputs
+    from distillguard.sim.scoring.bench import BenchResult
+    from distillguard.sim.scoring.model import report_from_json
+
+    files: list[Path] = []
+    for source in sources:
+        if source.is_dir():
+            runs = source / "runs" if (source / "runs").is_dir() else source
+            files.extend(sorted(runs.glob("*.json")))
+        elif source.is_file():
+            files.append(source)
+        else:
+            raise typer.BadParameter(f"{source} does not exist")
+    if not files:
+        raise typer.BadParameter("no run files found")
+    reports = [report_from_json(f.read_bytes()) for f in files]
+    paths = write_outputs(BenchResult(reports=reports), out, meta={"rebuilt_from": len(files)}, plots=plots)
+    typer.echo(f"wrote {paths['markdown']} and {paths['json']} ({len(reports)} runs)")
 
 
 @bench_app.command("detectors")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
@@ -115,6 +115,10 @@ class Simulation:
         """Events in time order (ts_start ascending)."""
         return self._builder.events(self._order, chunk)
 
+    def arrow_tables(self, schema: Any, chunk: int = 65536) -> Iterator[Any]:
+        """The same events as Arrow tables in `schema` (see `events.io.arrow_schema`)."""
+        return self._builder.arrow_tables(self._order, schema, chunk)
+
     def json_lines(self, chunk: int = 65536) -> Iterator[tuple[int, bytes]]:
         """The same events as JSONL bytes, built from the columns without event objects (fast path).
         Each line decodes with `event_from_json` to exactly the event `iter_events` yields."""
@@ -182,14 +186,16 @@ def _write_jsonl(sim: Simulation, path: Path, on_chunk: Callable[[int], None] | 
 
 
 def _write_parquet(sim: Simulation, path: Path, on_chunk: Callable[[int], None] | None) -> None:
-    from distillguard.events.io import write_events_parquet
+    """Same schema as `events.io.write_events_parquet` (readable by `read_events`), built from columns."""
+    import pyarrow.parquet as pq
 
-    def counted() -> Iterator[RequestEvent]:
-        for i, event in enumerate(sim.iter_events(), 1):
-            yield event
-            if on_chunk and i % 65536 == 0:
-                on_chunk(65536)
-        if on_chunk:
-            on_chunk(sim.n_events % 65536)
+    from distillguard.events.io import arrow_schema
 
-    write_events_parquet(path, counted())
+    schema = arrow_schema(RequestEvent)
+    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
+        for table in sim.arrow_tables(schema):
+            writer.write_table(table)
+            if on_chunk:
+                on_chunk(table.num_rows)
+        if sim.n_events == 0:
+            writer.write_table(schema.empty_table())

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from distillguard.sim.scoring.bench import BenchResult, SummaryRow, summarize
+from distillguard.sim.scoring.bench import BenchResult, SummaryRow, overall, summarize
 from distillguard.sim.scoring.model import CampaignScore, ScoreReport
 from distillguard.sim.scoring.sweep import SweepReport
 
@@ -107,6 +107,21 @@ def markdown(result: BenchResult, summary: Sequence[SummaryRow], meta: dict[str,
     lines = ["# DistillBench results", ""]
     if meta:
         lines += [f"- {key}: `{value}`" for key, value in meta.items()]
+        lines.append("")
+    pooled = overall(reports)
+    if pooled:
+        lines += ["## Overall (all runs pooled)", ""]
+        lines += _table(
+            ["detector", "runs", "campaigns detected", "attack accounts flagged",
+             "legit accounts flagged (FPR)", "harvest not stopped", "median time to detection"],
+            [
+                [o.detector, str(o.runs), f"{o.campaigns_detected}/{o.campaigns} ({_pct(o.campaign_recall)})",
+                 f"{o.attack_accounts_flagged}/{o.attack_accounts} ({_pct(o.account_recall)})",
+                 f"{o.legit_accounts_flagged}/{o.legit_accounts} ({_pct(o.false_positive_rate)})",
+                 _pct(o.not_stopped_share), _dur(o.median_time_to_detection_s)]
+                for o in pooled
+            ],
+        )  # fmt: skip
         lines.append("")
     lines += ["## Summary (mean over seeds)", ""]
     lines += _table(
@@ -228,7 +243,7 @@ def plot(result: BenchResult, summary: Sequence[SummaryRow], out_dir: Path) -> l
     by_key = {(r.scenario, r.detector): r for r in summary}
 
     # 1. recall / FPR bars
-    fig_width = max(6.0, 0.55 * len(scenarios) * len(detectors) + 3)
+    fig_width = min(16.0, max(6.0, 0.3 * len(scenarios) * len(detectors) + 3))
     fig, axes = plt.subplots(2, 1, figsize=(fig_width, 7), sharex=True)
     x = np.arange(len(scenarios))
     width = 0.8 / len(detectors)
@@ -314,6 +329,7 @@ def write_outputs(
     document = {
         "schema": BENCH_SCHEMA,
         "meta": meta or {},
+        "overall": overall(result.reports),
         "summary": summary,
         "runs": result.reports,
         "errors": result.errors,

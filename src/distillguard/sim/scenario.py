@@ -85,7 +85,14 @@ class Scenario(msgspec.Struct, kw_only=True):
 
 
 # Knobs that are volumes (scaled by `Scenario.scaled`); per-account rates are not scaled.
-_VOLUME_KNOBS = ("requests_per_day", "accounts", "job_size", "run_size", "customers")
+_VOLUME_KNOBS = (
+    "requests_per_day",
+    "customer_requests_per_day",
+    "accounts",
+    "job_size",
+    "run_size",
+    "customers",
+)
 _COUNT_IS_STRUCTURE: tuple[str, ...] = ()
 
 

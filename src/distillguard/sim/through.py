@@ -140,10 +140,15 @@ def anthropic_request(ev: RequestEvent) -> dict[str, Any]:
             {"name": f"tool_{i}", "description": _TOOL["description"], "input_schema": _TOOL["parameters"]}
             for i in range(ev.n_tools)
         ]
+    # Recent anthropic SDKs dropped temperature/top_p from `messages.create`; the wire
+    # format (and the gateway) still carry them, so they travel as extra body fields.
+    sampling = {}
     if ev.temperature is not None and not ev.thinking_budget:
-        args["temperature"] = min(ev.temperature, 1.0)
+        sampling["temperature"] = min(ev.temperature, 1.0)
     if ev.top_p is not None and not ev.thinking_budget:
-        args["top_p"] = ev.top_p
+        sampling["top_p"] = ev.top_p
+    if sampling:
+        args["extra_body"] = sampling
     return args
 
 
@@ -187,9 +192,14 @@ def _anthropic_messages(ev: RequestEvent) -> list[dict[str, Any]]:
     return msgs
 
 
-async def _send_one(ev: RequestEvent, base_url: str, key: str, clients: dict[tuple[str, str], Any]) -> None:
+async def _send_one(
+    ev: RequestEvent, base_url: str, key: str, clients: dict[tuple[str, str], Any], http: Any
+) -> None:
     import anthropic
     import openai
+
+    # One SDK client per key, all on one shared connection pool (an SDK client of its own
+    # per key would build a connection pool and TLS context per account).
 
     if ev.flavor == "anthropic":
         client = clients.get(("a", key))
@@ -199,9 +209,9 @@ async def _send_one(ev: RequestEvent, base_url: str, key: str, clients: dict[tup
             )
         args = anthropic_request(ev)
         if ev.stream:
-            async with client.messages.stream(**args) as stream:
-                async for _ in stream:
-                    pass
+            events = await client.messages.create(**args, stream=True)
+            async for _ in events:
+                pass
         else:
             await client.messages.create(**args)
         return
@@ -240,10 +250,15 @@ async def send_through_async(
     tasks: set[asyncio.Task[None]] = set()
     wall0 = time.monotonic()
     sim0: float | None = None
+    import anthropic
+    import openai
+
+    # One connection pool per SDK, shared by every key's client.
+    http = {"openai": openai.DefaultAsyncHttpxClient(), "anthropic": anthropic.DefaultAsyncHttpxClient()}
 
     async def run(ev: RequestEvent, key: str) -> None:
         try:
-            await _send_one(ev, base_url, key, clients)
+            await _send_one(ev, base_url, key, clients, http[ev.flavor])
             report.ok += 1
         except Exception as exc:  # an API error is a result here, not a crash
             report.failed += 1
@@ -273,8 +288,8 @@ async def send_through_async(
         task.add_done_callback(tasks.discard)
     if tasks:
         await asyncio.gather(*tasks)
-    for client in clients.values():
-        await client.close()
+    for pool in http.values():
+        await pool.aclose()
     return report
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from statistics import mean
+from statistics import mean, median
 
 import msgspec
 
@@ -37,6 +37,26 @@ class SummaryRow(msgspec.Struct, kw_only=True):
     median_time_to_detection_s: float | None
     evade_requests_per_day_at_100: float | None
     events_per_s: float | None  # the detector alone (events / time inside the detector)
+
+
+class OverallRow(msgspec.Struct, kw_only=True):
+    """One detector over every run, pooled (sums of counts, not means of ratios)."""
+
+    detector: str
+    runs: int
+    campaigns: int
+    campaigns_detected: int
+    campaign_recall: float | None
+    attack_accounts: int
+    attack_accounts_flagged: int
+    account_recall: float | None
+    legit_accounts: int
+    legit_accounts_flagged: int
+    false_positive_rate: float | None
+    harvest_requests: int
+    not_stopped_requests: int
+    not_stopped_share: float | None
+    median_time_to_detection_s: float | None  # median over detected campaigns
 
 
 @dataclass
@@ -129,6 +149,41 @@ def summarize(reports: Sequence[ScoreReport]) -> list[SummaryRow]:
                 median_time_to_detection_s=_mean([r.campaigns.median_time_to_detection_s for r in runs]),
                 evade_requests_per_day_at_100=_mean([_evade_at(r, 100) for r in runs]),
                 events_per_s=_mean([r.replay.detector_events_per_s for r in runs]),
+            )
+        )
+    return rows
+
+
+def overall(reports: Sequence[ScoreReport]) -> list[OverallRow]:
+    rows = []
+    for detector in sorted({r.detector for r in reports}):
+        runs = [r for r in reports if r.detector == detector]
+        campaigns = [c for r in runs for c in r.per_campaign]
+        detected = sum(c.detected for c in campaigns)
+        attack = sum(r.accounts.n_attack for r in runs)
+        tp = sum(r.accounts.true_positives for r in runs)
+        legit = sum(r.accounts.n_legit for r in runs)
+        fp = sum(r.accounts.false_positives for r in runs)
+        harvest = sum(r.campaigns.harvest_requests for r in runs)
+        not_stopped = sum(r.campaigns.not_stopped_requests for r in runs)
+        ttds = [c.time_to_detection_s for c in campaigns if c.time_to_detection_s is not None]
+        rows.append(
+            OverallRow(
+                detector=detector,
+                runs=len(runs),
+                campaigns=len(campaigns),
+                campaigns_detected=detected,
+                campaign_recall=detected / len(campaigns) if campaigns else None,
+                attack_accounts=attack,
+                attack_accounts_flagged=tp,
+                account_recall=tp / attack if attack else None,
+                legit_accounts=legit,
+                legit_accounts_flagged=fp,
+                false_positive_rate=fp / legit if legit else None,
+                harvest_requests=harvest,
+                not_stopped_requests=not_stopped,
+                not_stopped_share=not_stopped / harvest if harvest else None,
+                median_time_to_detection_s=median(ttds) if ttds else None,
             )
         )
     return rows

@@ -149,7 +149,10 @@ def generate_dataset(
     name = Path(scenario).stem if isinstance(scenario, str | Path) else str(getattr(scenario, "name", "?"))
     simulation = getattr(module, "Simulation", None)
     if simulation is not None:
-        sim = simulation(scenario, seed, **kwargs)
+        try:
+            sim = simulation(scenario, seed, **kwargs)
+        except (ValueError, OSError) as exc:  # the generator's ScenarioError is a ValueError
+            raise DatasetError(f"cannot generate {name}@{seed}: {exc}") from exc
         return Dataset(
             scenario=sim.truth.scenario or name,
             seed=seed,
@@ -159,7 +162,10 @@ def generate_dataset(
             events=sim.iter_events,
             n_events=getattr(sim, "n_events", None),
         )
-    result = module.generate(scenario, seed, **kwargs)
+    try:
+        result = module.generate(scenario, seed, **kwargs)
+    except (ValueError, OSError) as exc:
+        raise DatasetError(f"cannot generate {name}@{seed}: {exc}") from exc
     events: list[RequestEvent] = list(result.events)
     return Dataset(
         scenario=result.truth.scenario or name,

@@ -111,6 +111,7 @@ def run_sweep(
     cadence_s: float = 300.0,
     threshold: Tier = Tier.SUSPECT,
     on_variant: Callable[[int, float], None] | None = None,
+    on_point: Callable[[SweepPoint], None] | None = None,
 ) -> SweepReport:
     scenario_module, _ = _modules()
     base = scenario_module.load_scenario(scenario_ref).scaled(legit_scale)
@@ -151,6 +152,8 @@ def run_sweep(
                         legit_false_positive_rate=report.accounts.false_positive_rate,
                     )
                 )
+                if on_point is not None:
+                    on_point(points[-1])
     return SweepReport(
         schema=SWEEP_SCHEMA,
         scenario=base.name,
