@@ -133,6 +133,7 @@ class DistillGuardDetector:
         self._scored_n: dict[str, int] = {}
         self._link_degree: dict[str, int] = {}
         self._link_best: dict[str, float] = {}
+        self._last_forget = -math.inf
         self._campaign_cache: dict[str, tuple[int, int, Flag]] = {}  # cid -> (members hash, n, flag)
 
     # ---- input ----------------------------------------------------------------------
@@ -210,6 +211,9 @@ class DistillGuardDetector:
 
     # ---- judgement ------------------------------------------------------------------
     def assess(self, now: float) -> Assessment:
+        if now - self._last_forget >= 3600.0:
+            self._last_forget = now
+            self.forget_idle(now)
         self._find_replacements(now)
         breadth = self.linker.breadth
         for account_id in self._dirty_accounts:
@@ -414,6 +418,33 @@ class DistillGuardDetector:
                     )
                 else:
                     own.campaign_id = cid
+
+    def forget_idle(self, now: float) -> int:
+        """Drop unflagged accounts idle for `forget_after_s` (bounded memory on long runs)."""
+        horizon = now - self.config.forget_after_s
+        idle = {
+            a
+            for a, s in self.accounts.items()
+            if a not in self._account_flags
+            and a not in self._campaign_of
+            and (s.last_seen if s.n else (s.created_at or now)) < horizon
+        }
+        if not idle:
+            return 0
+        for account_id in idle:
+            del self.accounts[account_id]
+            self._scored_n.pop(account_id, None)
+            self._dirty_accounts.discard(account_id)
+            bucket = self._last_bucket.pop(account_id, None)
+            if bucket is not None:
+                members = self._by_last_bucket.get(bucket)
+                if members is not None:
+                    members.discard(account_id)
+                    if not members:
+                        del self._by_last_bucket[bucket]
+        self._new_accounts = [a for a in self._new_accounts if a not in idle]
+        self.linker.forget(idle)
+        return len(idle)
 
     def _inherits(self, account_id: str) -> bool:
         """A member takes its campaign's tier only when it is tied in firmly (two links, or

@@ -281,3 +281,24 @@ class CampaignLinker:
     def replacement_count(self, members: list[str]) -> int:
         member_set = set(members)
         return sum(1 for a, b in self.replacements if a in member_set and b in member_set)
+
+    def forget(self, accounts: set[str]) -> None:
+        """Drop idle accounts from the pair index (token counts keep their history)."""
+        if not accounts:
+            return
+        self.pairs = {k: v for k, v in self.pairs.items() if k[0] not in accounts and k[1] not in accounts}
+        self.edges = {k: v for k, v in self.edges.items() if k[0] not in accounts and k[1] not in accounts}
+        self.replacements = {
+            k: v for k, v in self.replacements.items() if k[0] not in accounts and k[1] not in accounts
+        }
+        self.dirty_pairs = {k for k in self.dirty_pairs if k[0] not in accounts and k[1] not in accounts}
+        for tok, entry in list(self.index.items()):
+            if isinstance(entry, str):
+                if entry in accounts:
+                    del self.index[tok]
+            elif any(h in accounts for h in entry[1:]):
+                entry[1:] = [h for h in entry[1:] if h not in accounts]
+        for account in accounts:
+            self.org_of.pop(account, None)
+            self.breadth.pop(account, None)
+        self._components = None
