@@ -133,6 +133,7 @@ class DistillGuardDetector:
         self._scored_n: dict[str, int] = {}
         self._link_degree: dict[str, int] = {}
         self._link_best: dict[str, float] = {}
+        self._link_best_strong: dict[str, float] = {}
         self._last_forget = -math.inf
         self._campaign_cache: dict[str, tuple[int, int, Flag]] = {}  # cid -> (members hash, n, flag)
 
@@ -250,12 +251,17 @@ class DistillGuardDetector:
         sample_edges: list[list[tuple[str, str]]] = [[] for _ in comps]  # for reasons
         degree: dict[str, int] = {}
         best: dict[str, float] = {}
+        best_strong: dict[str, float] = {}
         for key, (strength, strong, weak) in self.linker.edges.items():
+            i = root_of.get(key[0], -1)
+            if i < 0 or root_of.get(key[1], -1) != i:
+                continue  # an edge Louvain cut between two communities
             for end in key:
                 degree[end] = degree.get(end, 0) + 1
                 if strength > best.get(end, 0.0):
                     best[end] = strength
-            i = root_of[key[0]]
+                if strong > best_strong.get(end, 0.0):
+                    best_strong[end] = strong
             strong_sum[i] += strong
             weak_sum[i] += weak
             edge_n[i] += 1
@@ -263,6 +269,7 @@ class DistillGuardDetector:
                 sample_edges[i].append(key)
         self._link_degree = degree
         self._link_best = best
+        self._link_best_strong = best_strong
         taken: set[str] = set()
         new_flags: dict[str, Flag] = {}
         new_campaign_of: dict[str, str] = {}
@@ -452,6 +459,8 @@ class DistillGuardDetector:
         intent prompts) or a product backend's: one chance link must not drag a customer in."""
         if self._link_degree.get(account_id, 0) < 2 and self._link_best.get(account_id, 0.0) < 0.8:
             return False
+        if self._link_best_strong.get(account_id, 0.0) < 0.35:
+            return False  # tied in by infrastructure only (a campus NAT, a popular SDK)
         state = self.accounts[account_id]
         if state.n >= 10:
             single = state.share(state.n_single_turn)

@@ -90,6 +90,8 @@ class LinkConfig:
     # Content shared with a very broad account (thousands of distinct prompt shapes, e.g. a
     # SaaS backend serving the public) is expected by chance: scale by breadth_ref / breadth.
     breadth_ref: float = 1000.0
+    split_above: int = 12  # components this large are split into Louvain communities
+    split_resolution: float = 0.2  # < 1: coarse communities, only clean cuts split
 
 
 def specificity(df: int, specific_df: int) -> float:
@@ -237,10 +239,32 @@ class CampaignLinker:
         self.dirty_pairs = set()
 
     def components(self) -> list[list[str]]:
-        """Connected components (size >= 2) over the current edges (cached until they change)."""
+        """Communities (size >= 2): connected components over the current edges, large ones
+        split by Louvain so a few chance edges cannot bridge a campaign to a campus
+        (cached until the edge set changes)."""
         if self._components is None:
-            self._components = self._find_components()
+            out: list[list[str]] = []
+            for comp in self._find_components():
+                if len(comp) >= self.config.split_above:
+                    out.extend(c for c in self._split(comp) if len(c) >= 2)
+                else:
+                    out.append(comp)
+            self._components = out
         return self._components
+
+    def _split(self, comp: list[str]) -> list[list[str]]:
+        import networkx as nx
+
+        members = set(comp)
+        graph = nx.Graph()
+        graph.add_nodes_from(comp)
+        for (a, b), (strength, _strong, _weak) in self.edges.items():
+            if a in members:
+                graph.add_edge(a, b, weight=strength)
+        parts = nx.community.louvain_communities(
+            graph, weight="weight", resolution=self.config.split_resolution, seed=7
+        )
+        return [sorted(p) for p in parts]
 
     def _find_components(self) -> list[list[str]]:
         parent: dict[str, str] = {}
