@@ -59,3 +59,18 @@ def test_popular_token_holders_pair_with_a_bounded_sample() -> None:
     # 10 first holders pair among themselves (45), the other 190 with 3 each
     assert len(linker.pairs) == 45 + 190 * 3
     assert specificity(200, cfg.specific_df) < 0.25
+
+
+def test_two_groups_bridged_by_one_chance_link_are_split() -> None:
+    linker = CampaignLinker(LinkConfig(split_above=8))
+    for group in ("a", "b"):
+        pay = token(PAY, 100 if group == "a" else 200)
+        for i in range(10):
+            linker.add_tokens(f"{group}{i}", [pay])
+    bridge = [token(SKEL, 5), token(SKEL, 6), token(SKEL, 7)]
+    linker.add_tokens("a0", bridge)
+    linker.add_tokens("b0", bridge)
+    linker.relink(full=True)
+    assert ("a0", "b0") in linker.edges  # the chance link exists...
+    groups = sorted(linker.components())
+    assert groups == [[f"a{i}" for i in range(10)], [f"b{i}" for i in range(10)]]  # ...but not one campaign
