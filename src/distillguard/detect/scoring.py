@@ -147,6 +147,9 @@ class ScoringConfig:
     extraction_x_templated: float = 6.0  # logit_bias+logprobs on near-identical prompts
     extraction: float = 2.0
     intent_x_bulk: float = 1.5  # intent share * log10(requests / 1000): a harvest at scale
+    coordination_intensity_floor: float = (
+        0.3  # intensity (~3 requests/account/day) below which links are ignored
+    )
     narrow: float = -8.0  # a fixed workload (an eval suite re-run, one job) is not a harvest
     infra_discount: float = 0.25  # infrastructure-only links count this much as content links
     min_requests: int = 3  # below this a subject is never above WATCH
@@ -231,7 +234,10 @@ def logit_terms(x: dict[str, float], cfg: ScoringConfig) -> dict[str, float]:
     )
     # many accounts tied by shared content is itself rare among legitimate customers; squared so
     # the loose homework overlap of a campus (~0.2) counts far less than a campaign's (~0.6)
-    terms["coordination"] = (
+    # ...and it counts only with sustained volume per account: a class sharing its homework
+    # asks a few questions a day each; a harvest (even low and slow) needs tens
+    gate = min(1.0, max(0.0, (x["intensity"] - cfg.coordination_intensity_floor) / 0.4))
+    terms["coordination"] = gate * (
         cfg.members_x_coordination * x["members"] * x["coord_content"] ** 2
         + cfg.style_x_coordination * style * campaign
     )
