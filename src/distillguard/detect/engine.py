@@ -455,22 +455,27 @@ class DistillGuardDetector:
 
     def _inherits(self, account_id: str) -> bool:
         """A member takes its campaign's tier only when it is tied in firmly (two links, or
-        one strong one) and its own traffic is not plainly a person's (multi-turn chat, few
-        intent prompts) or a product backend's: one chance link must not drag a customer in."""
+        one strong one, with content/payment evidence) and, once it has some history, its
+        own traffic has the harvest shape: sustained volume (several requests a day) of
+        reasoning/grading/data-generation or agentic prompts, and not a narrow fixed workload.
+        One chance link must not drag a student, a chat user or a lab into a campaign."""
         if self._link_degree.get(account_id, 0) < 2 and self._link_best.get(account_id, 0.0) < 0.8:
             return False
         if self._link_best_strong.get(account_id, 0.0) < 0.35:
             return False  # tied in by infrastructure only (a campus NAT, a popular SDK)
         state = self.accounts[account_id]
-        if state.n >= 10:
-            single = state.share(state.n_single_turn)
-            intent = state.share(state.n_cot + state.n_rubric + state.n_datagen)
-            harvest_like = state.share(state.n_logprobs) + state.share(state.n_tools)
-            if single < 0.3 and intent < 0.2 and harvest_like < 0.2:
-                return False  # a person chatting
-            if state.share(state.n_system) >= 0.8 and intent < 0.1 and harvest_like < 0.2:
-                return False  # a product's backend: its own system prompt, almost no harvest intent
-        return True
+        if state.n < 10:
+            return True
+        intent = state.share(state.n_cot + state.n_rubric + state.n_datagen)
+        agentic = state.share(state.n_tools)
+        extraction = min(state.share(state.n_logprobs), state.share(state.n_logit_bias))
+        if extraction >= 0.3:
+            return True
+        g = GroupStats.of([state], self.config.window.topic_k)
+        x = features(g)
+        if x["intensity"] < 0.5 or x["narrow"] >= 0.5:
+            return False  # a few questions a day (a person), or one benchmark re-run (a lab)
+        return intent >= 0.25 or agentic >= 0.5
 
     # ---- introspection --------------------------------------------------------------
     def memory_bytes_per_account(self) -> float:
