@@ -465,7 +465,7 @@ class DistillGuardDetector:
             return False  # tied in by infrastructure only (a campus NAT, a popular SDK)
         state = self.accounts[account_id]
         if state.n < 10:
-            return True
+            return False  # too little of its own traffic to judge; flags are sticky, so wait
         intent = state.share(state.n_cot + state.n_rubric + state.n_datagen)
         agentic = state.share(state.n_tools)
         extraction = min(state.share(state.n_logprobs), state.share(state.n_logit_bias))
