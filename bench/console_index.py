@@ -36,8 +36,10 @@ def main() -> None:
     n, accounts = len(events), len(index.accounts)
     print(f"{n:,} events, {accounts:,} accounts")
     print(f"fold: {n / fold_s:,.0f} events/s ({fold_s:.2f} s)")
-    print(f"index memory: {current / 1e6:.1f} MB = {current / accounts / 1e3:.1f} kB/account, "
-          f"{current / n:.0f} B/event")
+    print(
+        f"index memory: {current / 1e6:.1f} MB = {current / accounts / 1e3:.1f} kB/account, "
+        f"{current / n:.0f} B/event"
+    )
     if "--pages" in sys.argv:
         from distillguard.console.standalone import load_console_data
 

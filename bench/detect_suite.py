@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -41,6 +42,9 @@ def main() -> None:
     parser.add_argument("--detectors", default="distillguard,rate,phrase")
     parser.add_argument("--out", default="bench/results")
     parser.add_argument("--scale", type=float, default=1.0, help="shrink populations (Scenario.scaled)")
+    parser.add_argument(
+        "--cache", default="", help="directory to keep fingerprinted runs (pickle) between calls"
+    )
     args = parser.parse_args()
     print("command:", " ".join(["python", *sys.argv]), flush=True)
 
@@ -64,16 +68,26 @@ def main() -> None:
         adaptive = bool(getattr(load_scenario(name), "adaptive", False))
         for seed in seeds:
             t0 = time.perf_counter()
-            sim = Simulation(name, seed, scale=args.scale, prompt_split=split)
-            events = []
-            for e in sim.iter_events():
-                if e.skeleton_hash is None and e.prompt_text:
-                    enrich(e)
-                events.append(e)
+            cached = Path(args.cache) / f"{name}@{seed}@{args.scale}@{split}.pkl" if args.cache else None
+            if cached is not None and cached.exists():
+                with cached.open("rb") as fh:
+                    events, accounts, truth = pickle.load(fh)
+            else:
+                sim = Simulation(name, seed, scale=args.scale, prompt_split=split)
+                events = []
+                for e in sim.iter_events():
+                    if e.skeleton_hash is None and e.prompt_text:
+                        enrich(e)
+                    events.append(e)
+                accounts, truth = sim.accounts, sim.truth
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    with cached.open("wb") as fh:
+                        pickle.dump((events, accounts, truth), fh, protocol=5)
             gen_s = time.perf_counter() - t0
             for det_name, factory in factories.items():
                 t1 = time.perf_counter()
-                report = score(factory(), events, sim.accounts, sim.truth, name=det_name)  # type: ignore[operator]
+                report = score(factory(), events, accounts, truth, name=det_name)  # type: ignore[operator]
                 data = msgspec.to_builtins(report)
                 (out / f"{name}@{seed}.{det_name}.json").write_text(json.dumps(data, indent=1))
                 c, a = data["campaigns"], data["accounts"]

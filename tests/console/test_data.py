@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from distillguard.console.data import MIN_SPECIFICITY, ConsoleData
+from distillguard.console.data import MIN_SPECIFICITY, WITHHELD, ConsoleData
 from distillguard.detect.api import Tier
 
 from .conftest import World
@@ -111,8 +111,15 @@ def test_scoped_view_of_a_campaign_keeps_only_own_members(
     scoped = console_data.campaign(campaign_id, org)
     assert scoped is not None
     assert {m.org_id for m in scoped.members} == {org}
-    assert scoped.hidden_members == len(full.members) - len(scoped.members)
+    assert scoped.partial and not full.partial
     assert all(not r.evidence for r in scoped.reasons)  # evidence ids may name other orgs' requests
+    # the campaign's numbers describe other orgs' accounts too: codes and weights only
+    assert [r.code for r in scoped.reasons] == [r.code for r in full.reasons]
+    assert {r.detail for r in scoped.reasons} == {WITHHELD}
+    member = console_data.account(scoped.members[0].account_id, org)
+    assert member is not None
+    inherited = {r.code for r in full.reasons}
+    assert all(r.detail == WITHHELD for r in member.reasons if r.code in inherited)
     assert all(e.org_id == org for e in scoped.examples)
 
 

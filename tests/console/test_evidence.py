@@ -55,3 +55,22 @@ def test_html_is_self_contained(console_data: ConsoleData, campaign_id: str, tmp
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "<script" not in html and "<link" not in html and "<metadata>" not in html
     assert paths["markdown"].exists() and paths["stix"].exists()
+
+
+def test_attacker_text_cannot_inject_markup(console_data: ConsoleData, campaign_id: str) -> None:
+    view = console_data.campaign(campaign_id)
+    assert view is not None and view.examples
+    hostile = copy.copy(view)
+    event = copy.copy(view.examples[0])
+    event.prompt_text = (
+        "![x](http://evil.example/t.png) <img src=x onerror=alert(1)> | `tick` [link](http://e)"
+    )
+    hostile.examples = [event]
+    report = build_evidence(hostile, plots=False)
+    md = render_markdown(report)
+    row = next(line for line in md.splitlines() if event.request_id in line and "evil" in line)
+    cell = row.rsplit(" | ", 1)[1]
+    assert cell.startswith("`![x]") and cell.endswith("` |")  # one literal code span
+    assert "`tick`" not in row and "\\|" in row
+    html = render_html(report)
+    assert "<img src=x" not in html and "&lt;img src=x" in html

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,6 +30,7 @@ INDICATOR_TITLES = {
     "payment": "Payment fingerprint (hashed)",
 }
 MIN_SPECIFICITY = 0.8  # share of the accounts showing an indicator that are campaign members
+WITHHELD = "Computed over accounts that include other organisations: details withheld."
 
 
 class AssessmentSource(Protocol):
@@ -134,7 +135,7 @@ class CampaignView:
     row: AccountRow  # the campaign as a row: account_id holds the campaign id
     flag: Flag
     members: list[AccountRow]
-    hidden_members: int  # members outside the viewer's scope (count only)
+    partial: bool  # members outside the viewer's org exist (neither named nor counted)
     reasons: list[Reason]
     indicators: list[Indicator]
     edges: list[tuple[str, str, int]]  # member pairs sharing specific indicators, and how many
@@ -259,11 +260,28 @@ class ConsoleData:
             first_flagged=flag.first_flagged,
         )
 
-    def _reasons(self, reasons: list[Reason], scope: str | None) -> list[Reason]:
-        """A scoped viewer gets no evidence ids: they may name requests of other orgs."""
+    def _reasons(
+        self, reasons: list[Reason], scope: str | None, *, withheld: Sequence[Reason] = ()
+    ) -> list[Reason]:
+        """A scoped viewer gets no evidence ids (they may name other orgs' requests), and no
+        details of reasons computed over accounts of other orgs (their numbers describe them)."""
         if scope is None:
             return list(reasons)
-        return [Reason(code=r.code, weight=r.weight, detail=r.detail) for r in reasons]
+        return [
+            Reason(
+                code=r.code, weight=r.weight, detail=WITHHELD if any(r == w for w in withheld) else r.detail
+            )
+            for r in reasons
+        ]
+
+    def _cross_org_reasons(self, flag: Flag, scope: str | None) -> Sequence[Reason]:
+        """The reasons an account inherited from a campaign that reaches beyond `scope`."""
+        if scope is None or flag.campaign_id is None:
+            return ()
+        campaign = self.assessment().campaigns.get(flag.campaign_id)
+        if campaign is None or all(self.visible(m, scope) for m in campaign.accounts):
+            return ()
+        return campaign.reasons
 
     def _scoped_accounts(self, scope: str | None) -> Iterable[str]:
         if scope is None:
@@ -355,7 +373,9 @@ class ConsoleData:
             activity=act,
             info=self.account_info(account_id),
             flag=flag,
-            reasons=self._reasons(flag.reasons, scope) if flag else [],
+            reasons=self._reasons(flag.reasons, scope, withheld=self._cross_org_reasons(flag, scope))
+            if flag
+            else [],
             timeline=_series(act.hourly, hours),
             samples=self._samples(account_id, flag, samples),
         )
@@ -411,6 +431,7 @@ class ConsoleData:
         members = [m for m in flag.accounts if self.visible(m, scope)]
         if not members:
             return None
+        partial = len(members) < len(flag.accounts)
         acts = [self.index.accounts[m] for m in members if m in self.index.accounts]
         hourly: Counter[int] = Counter()
         hourly_tokens: Counter[int] = Counter()
@@ -427,8 +448,8 @@ class ConsoleData:
             row=self._campaign_row(flag, members),
             flag=flag,
             members=rows,
-            hidden_members=len(flag.accounts) - len(members),
-            reasons=self._reasons(flag.reasons, scope),
+            partial=len(members) < len(flag.accounts),
+            reasons=self._reasons(flag.reasons, scope, withheld=flag.reasons if partial else ()),
             indicators=indicators,
             edges=self._edges(members, values),
             timeline=_series(hourly, hours),

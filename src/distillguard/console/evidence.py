@@ -35,7 +35,7 @@ class EvidenceReport:
     first_seen: float
     last_seen: float
     members: list[AccountRow]
-    hidden_members: int
+    partial: bool
     reasons: list[Reason]
     indicators: list[Indicator]
     examples: list[RequestEvent]
@@ -75,7 +75,7 @@ def build_evidence(view: CampaignView, data: Any = None, *, plots: bool = True) 
         first_seen=view.first_seen,
         last_seen=view.last_seen,
         members=view.members,
-        hidden_members=view.hidden_members,
+        partial=view.partial,
         reasons=view.reasons,
         indicators=view.indicators,
         examples=view.examples,
@@ -128,7 +128,7 @@ def render_markdown(report: EvidenceReport) -> str:
         f"- Active: {_fmt_ts(r.first_seen)} to {_fmt_ts(r.last_seen)}; "
         f"first flagged {_fmt_ts(r.first_flagged)}",
         f"- Linked accounts: {len(r.members)}"
-        + (f" (+{r.hidden_members} outside this scope)" if r.hidden_members else ""),
+        + (" (of this organisation; the campaign reaches further)" if r.partial else ""),
         f"- Harvest: {r.requests:,} requests, {r.output_tokens:,} completion tokens "
         f"({r.reasoning_tokens:,} reasoning); {r.harvest_before_flag:,} tokens before the flag, "
         f"{r.harvest_after_flag:,} after",
@@ -172,9 +172,10 @@ def render_markdown(report: EvidenceReport) -> str:
         "| --- | --- | --- | --- | --- | ---: | --- |",
     ]
     for e in r.examples:
-        prompt = _md_cell((e.prompt_text or "(not retained)")[:240])
+        # attacker-written text goes in a code span: no links, images or HTML when rendered
+        prompt = f"`{_md_cell(e.prompt_text[:240])}`" if e.prompt_text is not None else "(not retained)"
         lines.append(
-            f"| {_fmt_ts(e.ts_start)} | `{e.account_id}` | `{e.request_id}` | {e.client_ip} | "
+            f"| {_fmt_ts(e.ts_start)} | `{e.account_id}` | `{e.request_id}` | {_md_cell(e.client_ip)} | "
             f"`{e.skeleton_hash or '—'}` | {e.completion_tokens:,} | {prompt} |"
         )
     lines += [

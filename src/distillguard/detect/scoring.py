@@ -47,6 +47,8 @@ class GroupStats:
     skeleton_distinct: float = 0.0
     topic_distinct: float = 0.0
     active_members: int = 0
+    night_sum: float = 0.0  # sum over members of (their night share x their requests)
+    active_days: float = 0.0  # sum over members of their active span in days (at least 1)
 
     @classmethod
     def of(cls, members: list[AccountState], sketch_k: int) -> GroupStats:
@@ -79,6 +81,9 @@ class GroupStats:
             if s.gap_n >= 5:
                 g.gap_cv_sum += s.gap_cv()
                 g.gap_cv_n += 1
+            if s.n:
+                g.night_sum += member_night(s.hours, s.n) * s.n
+                g.active_days += max(1.0, s.active_span_s() / DAY)
         if len(members) == 1:
             g.skeleton_distinct = members[0].skeletons.distinct()
             g.topic_distinct = members[0].topics.distinct()
@@ -104,8 +109,10 @@ FEATURES = (
     "night",  # traffic in the group's quietest 8 hours: ~1/3 round the clock, ~0 for people
     "young",  # share of members that started right after signup
     "regularity",  # 1 - CV of inter-arrival gaps
+    "intensity",  # requests per account per active day (log scale, 50/day = 1)
     "templated",  # skeleton reuse: the same prompt shape again and again
     "extraction",  # logprobs together with logit_bias (Carlini-style)
+    "narrow",  # few distinct prompt shapes for the volume: an eval suite re-run, one batch job
     "volume",  # log10 requests
     "members",  # log2 active accounts in the campaign
     "coord_content",  # link strength from shared templates, near-duplicates, payment
@@ -124,21 +131,27 @@ class ScoringConfig:
     style_weights: dict[str, float] = field(
         default_factory=lambda: {
             "intent_share": 2.0,
-            "single_turn": 2.0,
-            "night": 1.5,
+            "single_turn": 1.5,
+            "night": 1.0,
             "no_system": 0.5,
             "young": 1.0,
             "regularity": 0.5,
+            "intensity": 1.5,
         }
     )
     bias: float = -12.0
     style: float = 8.0  # coef of style
-    style_x_coordination: float = 4.0  # style * campaign evidence
+    style_x_coordination: float = 8.0  # style * campaign evidence
     volume: float = 1.2  # coef of log10 requests
-    members_x_coordination: float = 0.5  # log2 members * campaign evidence
+    members_x_coordination: float = 1.5  # log2 members * content coordination^2
     extraction_x_templated: float = 6.0  # logit_bias+logprobs on near-identical prompts
     extraction: float = 2.0
-    infra_discount: float = 0.5  # infrastructure-only links count this much as content links
+    intent_x_bulk: float = 1.5  # intent share * log10(requests / 1000): a harvest at scale
+    coordination_intensity_floor: float = (
+        0.3  # intensity (~3 requests/account/day) below which links are ignored
+    )
+    narrow: float = -8.0  # a fixed workload (an eval suite re-run, one job) is not a harvest
+    infra_discount: float = 0.25  # infrastructure-only links count this much as content links
     min_requests: int = 3  # below this a subject is never above WATCH
     tiers: dict[str, float] = field(
         default_factory=lambda: {"WATCH": 0.3, "SUSPECT": 0.6, "LIKELY": 0.8, "CONFIRMED": 0.95}
@@ -152,6 +165,22 @@ class ScoringConfig:
         if n < self.min_requests and tier > Tier.WATCH:
             tier = Tier.WATCH
         return tier
+
+
+def narrowness(g: GroupStats) -> float:
+    """1 when the distinct prompt shapes grow far slower than requests (distinct ~ n^0.3: the
+    same benchmark run again and again), 0 from distinct ~ n^0.6 up (a harvest covers ground)."""
+    if g.n < 50 or g.skeleton_distinct <= 0:
+        return 0.0
+    exponent = math.log10(max(1.0, g.skeleton_distinct)) / math.log10(g.n)
+    return min(1.0, max(0.0, (0.6 - exponent) / 0.3))
+
+
+def member_night(hours: list[int], n: int) -> float:
+    """One account's round-the-clock score: ~1 when a third of its traffic falls in its
+    quietest 8 hours; shrunk towards 0 while it has too few requests to show a daily shape.
+    Judged per account: a crowd of people in many time zones is round the clock together."""
+    return min(1.0, 3.0 * night_share(hours)) * min(1.0, n / 48.0)
 
 
 def night_share(hours: list[int]) -> float:
@@ -171,8 +200,8 @@ def features(g: GroupStats, coord_content: float = 0.0, coord_infra: float = 0.0
     n = max(1, g.n)
     extraction = min(g.share(g.n_logprobs), g.share(g.n_logit_bias))
     regular = 1.0 - min(1.0, g.gap_cv_sum / g.gap_cv_n) if g.gap_cv_n else 0.0
-    # a handful of requests cannot show a daily shape: shrink towards "unknown" (0)
-    night = min(1.0, 3.0 * night_share(g.hours)) * min(1.0, g.n / 48.0)
+    night = g.night_sum / n
+    per_day = g.n / g.active_days if g.active_days else 0.0
     return {
         "intent_share": min(1.0, g.share(g.n_intent) / 0.6),
         "single_turn": g.share(g.n_single_turn),
@@ -180,8 +209,10 @@ def features(g: GroupStats, coord_content: float = 0.0, coord_infra: float = 0.0
         "night": night,
         "young": g.young / g.with_signup if g.with_signup else 0.0,
         "regularity": regular,
+        "intensity": min(1.0, math.log10(1.0 + per_day) / math.log10(51.0)),
         "templated": max(0.0, 1.0 - g.skeleton_distinct / n) if g.n >= 5 else 0.0,
         "extraction": extraction,
+        "narrow": narrowness(g),
         "volume": math.log10(1 + g.n),
         "members": math.log2(max(1, g.active_members)),
         "coord_content": coord_content,
@@ -198,10 +229,19 @@ def logit_terms(x: dict[str, float], cfg: ScoringConfig) -> dict[str, float]:
     # style is split over its components so reasons can name them
     for k, w in sw.items():
         terms[k] = cfg.style * w * x.get(k, 0.0) / (sum(sw.values()) or 1.0)
-    terms["volume"] = cfg.volume * x["volume"]
-    terms["coordination"] = (
-        cfg.members_x_coordination * x["members"] + cfg.style_x_coordination * style
-    ) * campaign
+    terms["volume"] = cfg.volume * x["volume"] + cfg.intent_x_bulk * x["intent_share"] * max(
+        0.0, x["volume"] - 3.0
+    )
+    # many accounts tied by shared content is itself rare among legitimate customers; squared so
+    # the loose homework overlap of a campus (~0.2) counts far less than a campaign's (~0.6)
+    # ...and it counts only with sustained volume per account: a class sharing its homework
+    # asks a few questions a day each; a harvest (even low and slow) needs tens
+    gate = min(1.0, max(0.0, (x["intensity"] - cfg.coordination_intensity_floor) / 0.4))
+    terms["coordination"] = gate * (
+        cfg.members_x_coordination * x["members"] * x["coord_content"] ** 2
+        + cfg.style_x_coordination * style * campaign
+    )
+    terms["narrow"] = cfg.narrow * x["narrow"] * (1.0 - x["extraction"])
     terms["extraction"] = (
         cfg.extraction * x["extraction"] + cfg.extraction_x_templated * x["extraction"] * (x["templated"])
     )
@@ -232,17 +272,20 @@ def reasons_for(
     """Turn the largest positive logit terms into human sentences with numbers."""
     total = sum(t for t in terms.values() if t > 0) or 1.0
     per_feature = {name: t for name, t in terms.items() if t > 0 and not name.startswith("_")}
-    out: list[Reason] = []
+    links: list[Reason] = []
+    behaviour: list[Reason] = []
     for name, t in sorted(per_feature.items(), key=lambda kv: -kv[1]):
         if name == "coordination":
             for r in link_details:
                 r.weight = round(t / total / max(1, len(link_details)), 3)
-            out.extend(link_details)
+            links = link_details[:2]
             continue
         reason = _describe(name, g, x, round(t / total, 3))
         if reason is not None:
-            out.append(reason)
-    return sorted(out, key=lambda r: -r.weight)[:limit]
+            behaviour.append(reason)
+    # an analyst needs both halves: how they are linked, and what the traffic looks like
+    out = links + behaviour[: limit - len(links)]
+    return sorted(out, key=lambda r: -r.weight)
 
 
 def _describe(name: str, g: GroupStats, x: dict[str, float], weight: float) -> Reason | None:
@@ -279,7 +322,7 @@ def _describe(name: str, g: GroupStats, x: dict[str, float], weight: float) -> R
         return Reason(
             code="round_the_clock",
             weight=weight,
-            detail=f"{night_share(g.hours):.0%} of traffic falls in the quietest 8 hours of the day.",
+            detail=f"About {x['night'] / 3:.0%} of traffic per account falls in its quietest 8 hours.",
         )
     if name == "young":
         return Reason(
@@ -309,6 +352,13 @@ def _describe(name: str, g: GroupStats, x: dict[str, float], weight: float) -> R
             code="volume",
             weight=weight,
             detail=f"{n} requests and {g.output_tokens} completion tokens served to {who}.",
+        )
+    if name == "intensity":
+        days = g.active_days or 1.0
+        return Reason(
+            code="sustained_rate",
+            weight=weight,
+            detail=f"{g.n / days:.0f} requests per account per active day over {days:.0f} account-days.",
         )
     if name == "regularity":
         return Reason(
