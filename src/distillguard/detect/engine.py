@@ -475,7 +475,8 @@ class DistillGuardDetector:
         x = features(g)
         if x["intensity"] < 0.5 or x["narrow"] >= 0.5:
             return False  # a few questions a day (a person), or one benchmark re-run (a lab)
-        return intent >= 0.25 or agentic >= 0.5
+        # agent frameworks run long multi-turn tool loops; a farm fires fresh one-shot tasks
+        return intent >= 0.25 or (agentic >= 0.5 and state.share(state.n_single_turn) >= 0.3)
 
     # ---- introspection --------------------------------------------------------------
     def memory_bytes_per_account(self) -> float:
