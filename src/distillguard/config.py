@@ -70,6 +70,18 @@ class Settings(msgspec.Struct, kw_only=True):
     forward_header_prefixes: list[str] = msgspec.field(default_factory=lambda: ["anthropic-", "openai-"])
     # Trust X-Forwarded-For for the client IP (only behind a proxy you control).
     trust_forwarded_for: bool = False
+    # --- the full stack (distillguard.stack): detection, enforcement, console ------------
+    detect: bool = True  # run the detector in-process, fed by the event sink
+    enforce: bool = True  # mount the enforcement plugins (decide, gate, harden, limits, ...)
+    shadow: bool = False  # global shadow mode: decide and record every action, enforce none
+    console: bool = True  # mount the analyst console at /console
+    policy_file: str = ""  # enforcement policy TOML; "" = the packaged default policy
+    detector_config: str = ""  # calibrated DetectorConfig file; "" = built-in defaults
+    tier_store_url: str = "memory://"  # or redis://... / postgresql://... (shared by replicas)
+    ratelimit_url: str = ""  # "" = in-process limits; redis://... for several replicas
+    ratelimit_fail_open: bool = True  # limiter backend down: admit (and record) vs 503
+    overrides_db: str = ""  # manual overrides SQLite file; "" = next to the event log
+    assess_interval_s: float = 5.0  # seconds between the in-process detector's assessments
 
     def upstream(self, name: str | None = None) -> UpstreamSettings:
         key = name or self.default_upstream

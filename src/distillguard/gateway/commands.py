@@ -66,8 +66,19 @@ def register(app: typer.Typer) -> None:
         retention: str = typer.Option(None, "--retention", help="full | fingerprints-only | none"),
         db: str = typer.Option(None, "--db", help="Events + keys database: SQLite path/URL or postgresql://"),
         no_auth: bool = typer.Option(False, "--no-auth", help="Accept any API key (private deployments)"),
+        no_detect: bool = typer.Option(False, "--no-detect", help="No in-process detector"),
+        no_enforce: bool = typer.Option(False, "--no-enforce", help="No enforcement plugins"),
+        no_console: bool = typer.Option(False, "--no-console", help="Do not mount the console at /console"),
+        shadow: bool = typer.Option(
+            False, "--shadow", help="Global shadow mode: decide and record, never act"
+        ),
+        policy: Path = typer.Option(None, "--policy", help="Enforcement policy TOML (default: packaged)"),
+        proxy_only: bool = typer.Option(
+            False, "--proxy-only", help="The bare proxy: no detection, enforcement or console"
+        ),
     ) -> None:
-        """Run the OpenAI- and Anthropic-compatible gateway."""
+        """Run the OpenAI- and Anthropic-compatible gateway (with detection, enforcement and
+        the console at /console unless turned off)."""
         from distillguard.config import ConfigError, load_settings
         from distillguard.gateway.app import create_app, run
 
@@ -80,10 +91,32 @@ def register(app: typer.Typer) -> None:
                     "listen_port": port,
                     "retention": retention,
                     "database_url": db,
+                    "policy_file": str(policy) if policy else None,
+                    "detect": False if no_detect or proxy_only else None,
+                    "enforce": False if no_enforce or proxy_only else None,
+                    "console": False if no_console or proxy_only else None,
+                    "shadow": True if shadow else None,
                 },
             )
             if not settings.upstreams:
                 raise ConfigError("no upstream: pass --upstream URL or configure [upstreams.NAME]")
+            if settings.detect or settings.enforce or settings.console:
+                from distillguard.stack import build_stack
+
+                extra = load_plugins(settings.plugins, settings)
+                stack = build_stack(settings, no_auth=no_auth, extra_plugins=extra)
+                parts = [name for name, on in (("detection", stack.detector is not None),
+                         ("enforcement", settings.enforce), ("console at /console", stack.console_state
+                         is not None)) if on]  # fmt: skip
+                typer.echo(
+                    f"distillguard gateway on http://{settings.listen_host}:{settings.listen_port} "
+                    f"with {', '.join(parts)}{' (shadow)' if settings.shadow else ''}; "
+                    f"events -> {settings.database_url}"
+                )
+                for note in stack.notes:
+                    typer.echo(f"note: {note}", err=True)
+                run(stack.app, settings, print_fn=None)
+                return
             plugins = load_plugins(settings.plugins, settings)
             keys = open_key_resolver(settings, no_auth)
             sink = open_event_sink(settings)
