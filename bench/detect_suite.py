@@ -69,9 +69,15 @@ def main() -> None:
         for seed in seeds:
             t0 = time.perf_counter()
             cached = Path(args.cache) / f"{name}@{seed}@{args.scale}@{split}.pkl" if args.cache else None
+            loaded = None
             if cached is not None and cached.exists():
-                with cached.open("rb") as fh:
-                    events, accounts, truth = pickle.load(fh)
+                try:
+                    with cached.open("rb") as fh:
+                        loaded = pickle.load(fh)
+                except (pickle.UnpicklingError, EOFError):  # a run killed mid-write
+                    cached.unlink()
+            if loaded is not None:
+                events, accounts, truth = loaded
             else:
                 sim = Simulation(name, seed, scale=args.scale, prompt_split=split)
                 events = []
@@ -82,8 +88,10 @@ def main() -> None:
                 accounts, truth = sim.accounts, sim.truth
                 if cached is not None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
-                    with cached.open("wb") as fh:
+                    partial = cached.with_suffix(".tmp")
+                    with partial.open("wb") as fh:
                         pickle.dump((events, accounts, truth), fh, protocol=5)
+                    partial.replace(cached)  # never leave a truncated cache behind
             gen_s = time.perf_counter() - t0
             for det_name, factory in factories.items():
                 t1 = time.perf_counter()

@@ -51,6 +51,7 @@ async def test_mounted_in_the_gateway_with_a_live_log(tmp_path: Path) -> None:
             runner.submit_account(info)
         for event in events:
             runner.submit(event)
+        runner.clock = lambda: events[-1].ts_start  # simulated traffic: assess on its own clock
         runner.step()
         campaign = next(iter(runner.last_assessment.campaigns))  # type: ignore[union-attr]
 

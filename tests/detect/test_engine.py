@@ -94,3 +94,20 @@ def test_observe_fingerprints_events_that_only_carry_text() -> None:
     det.observe(event)
     assert event.skeleton_hash is not None and event.minhash
     assert det.accounts["a1"].skeletons.values  # the skeleton reached the account's sketch
+
+
+def test_idle_accounts_are_forgotten_flagged_ones_kept() -> None:
+    b = Builder(9)
+    b.chat_users(20, days=1)
+    acct = b.extractor(requests=300, days=1)
+    cfg = DetectorConfig()
+    cfg.forget_after_s = 2 * 86400
+    det = DistillGuardDetector(cfg, enrich=False)
+    replay(b.t, det)
+    assert len(det.accounts) == 21
+    last = b.t.sorted_events()[-1].ts_start
+    dropped = det.forget_idle(last + 3 * 86400)
+    assert dropped == 20
+    assert list(det.accounts) == [acct]
+    assert all(acct in key for key in det.linker.pairs)
+    assert det.assess(last + 3 * 86400).tier_of(acct) >= Tier.SUSPECT

@@ -94,3 +94,20 @@ def test_labels_file_is_validated(tmp_path) -> None:
         assert "unknown label" in str(exc)
     else:
         raise AssertionError("bad label accepted")
+
+
+def test_detect_process_tails_an_sqlite_log_and_publishes(tmp_path) -> None:
+    from distillguard.detect.online import tail_and_publish
+    from distillguard.events.open import open_store
+
+    b = Builder(21)
+    b.chat_users(5)
+    acct = b.extractor(requests=200)
+    db = tmp_path / "events.db"
+    store = open_store(str(db))
+    store.write_many(b.t.sorted_events())
+    store.close()
+    runner = tail_and_publish(str(db), "memory://", once=True, batch=100)
+    assert runner.processed == len(b.t.events)
+    entry = runner.store.get(acct)
+    assert entry is not None and entry.tier >= 2

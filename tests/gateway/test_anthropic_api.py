@@ -102,3 +102,24 @@ async def test_upstream_overload_passes_through(gw: Harness) -> None:
     assert info.value.status_code == 500
     (event,) = await gw.wait_events(1)
     assert event.status == 500 and event.error_type == "api_error"
+
+
+def test_odd_upstream_events_never_break_observation() -> None:
+    import orjson
+
+    from distillguard.gateway.anthropic_api import observe_frames
+    from distillguard.gateway.recorder import ResponseSummary
+
+    odd = [
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": 5}},
+        {
+            "type": "content_block_start",
+            "index": 1,
+            "content_block": {"type": "redacted_thinking", "data": 7},
+        },
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": None}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "ok"}},
+    ]
+    summary = ResponseSummary()
+    observe_frames(summary, [orjson.dumps(e) for e in odd] + [b"{not json"])
+    assert "".join(summary.text_parts) == "ok" and summary.reasoning_chars == 0

@@ -167,3 +167,59 @@ async def test_bad_types_get_400_naming_the_field(gw: Harness) -> None:
         await client(gw).chat.completions.create(model="m1", messages=MESSAGES, temperature="hot")  # type: ignore[arg-type]
     assert info.value.body["param"] == "temperature"  # type: ignore[index]
     assert "expected number" in info.value.body["message"]  # type: ignore[index]
+
+
+def test_batched_frame_observation_matches_per_frame() -> None:
+    import orjson
+
+    from distillguard.gateway.openai_api import observe_chunk, observe_frames
+    from distillguard.gateway.recorder import ResponseSummary
+
+    base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    frames = [
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+        },
+        {**base, "choices": [{"index": 0, "delta": {"reasoning_content": "think"}}], "usage": None},
+        {**base, "choices": [{"index": 0, "delta": {"reasoning": "more"}}]},
+        {**base, "choices": [{"index": 0, "delta": {"content": "Hi", "tool_calls": []}, "logprobs": None}]},
+        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        {
+            **base,
+            "choices": [],
+            "usage": {
+                "prompt_tokens": 3,
+                "completion_tokens": 4,
+                "completion_tokens_details": {"reasoning_tokens": 2},
+            },
+        },
+    ]
+    raw = [orjson.dumps(f) for f in frames]
+
+    def summarize(batched: bool, payloads: list[bytes]) -> tuple[object, ...]:
+        s = ResponseSummary()
+        if batched:
+            observe_frames(s, payloads)
+        else:
+            for p in payloads:
+                observe_chunk(s, orjson.loads(p))
+        return (
+            "".join(s.text_parts),
+            s.reasoning_chars,
+            s.finish_reason,
+            s.has_usage,
+            s.prompt_tokens,
+            s.completion_tokens,
+            s.reasoning_tokens,
+            s.error_type,
+        )
+
+    expected = ("Hi", 9, "stop", True, 3, 4, 2, None)
+    assert summarize(False, raw) == expected
+    assert summarize(True, raw) == expected
+    # One odd frame (content as a list) sends the batch down the per-frame path: same result.
+    odd = orjson.dumps({**base, "choices": [{"index": 0, "delta": {"content": ["x"]}}]})
+    assert summarize(True, [*raw, odd]) == expected
+    err = orjson.dumps({"error": {"type": "overloaded", "message": "busy"}})
+    assert summarize(True, [raw[3], err])[7] == "overloaded"

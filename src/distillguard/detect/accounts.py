@@ -20,12 +20,17 @@ _U64 = (1 << 64) - 1
 
 
 def stable_hash(value: str) -> int:
-    """A 56-bit hash that is the same in every process (Python's str hash is salted)."""
-    head = value[:14]
+    """A 56-bit hash that is the same in every process (Python's str hash is salted).
+    Hex digests (skeleton and system-prompt hashes) are folded, anything else hashed."""
     try:
-        return int(head, 16) if len(head) == 14 else _blake(value)
+        number = int(value, 16)
     except ValueError:
         return _blake(value)
+    folded = 0
+    while number:
+        folded ^= number & MASK56
+        number >>= 56
+    return folded
 
 
 def _blake(value: str) -> int:

@@ -131,6 +131,10 @@ class DistillGuardDetector:
         # highest risk each account ever had (own or inherited from its campaign), for calibrate
         self.max_risk: dict[str, float] = {}
         self._scored_n: dict[str, int] = {}
+        self._link_degree: dict[str, int] = {}
+        self._link_best: dict[str, float] = {}
+        self._link_best_strong: dict[str, float] = {}
+        self._last_forget = -math.inf
         self._campaign_cache: dict[str, tuple[int, int, Flag]] = {}  # cid -> (members hash, n, flag)
 
     # ---- input ----------------------------------------------------------------------
@@ -208,7 +212,15 @@ class DistillGuardDetector:
 
     # ---- judgement ------------------------------------------------------------------
     def assess(self, now: float) -> Assessment:
+        if now - self._last_forget >= 3600.0:
+            self._last_forget = now
+            self.forget_idle(now)
         self._find_replacements(now)
+        breadth = self.linker.breadth
+        for account_id in self._dirty_accounts:
+            state = self.accounts[account_id]
+            if state.n > self.config.link.breadth_ref:  # only broad accounts can be discounted
+                breadth[account_id] = state.skeletons.distinct()
         full = now - self._last_full_relink >= self.config.full_relink_every_s
         if full:
             self._last_full_relink = now
@@ -237,13 +249,27 @@ class DistillGuardDetector:
         weak_sum = [0.0] * len(comps)
         edge_n = [0] * len(comps)
         sample_edges: list[list[tuple[str, str]]] = [[] for _ in comps]  # for reasons
-        for key, (_s, strong, weak) in self.linker.edges.items():
-            i = root_of[key[0]]
+        degree: dict[str, int] = {}
+        best: dict[str, float] = {}
+        best_strong: dict[str, float] = {}
+        for key, (strength, strong, weak) in self.linker.edges.items():
+            i = root_of.get(key[0], -1)
+            if i < 0 or root_of.get(key[1], -1) != i:
+                continue  # an edge Louvain cut between two communities
+            for end in key:
+                degree[end] = degree.get(end, 0) + 1
+                if strength > best.get(end, 0.0):
+                    best[end] = strength
+                if strong > best_strong.get(end, 0.0):
+                    best_strong[end] = strong
             strong_sum[i] += strong
             weak_sum[i] += weak
             edge_n[i] += 1
             if len(sample_edges[i]) < 64:
                 sample_edges[i].append(key)
+        self._link_degree = degree
+        self._link_best = best
+        self._link_best_strong = best_strong
         taken: set[str] = set()
         new_flags: dict[str, Flag] = {}
         new_campaign_of: dict[str, str] = {}
@@ -286,7 +312,8 @@ class DistillGuardDetector:
                     if tier >= Tier.WATCH
                     else []
                 ),
-                accounts=[m.account_id for m in members],
+                # members tied in firmly; the rest stay linked (campaign_of) but are not named
+                accounts=[m.account_id for m in members if tier < Tier.WATCH or self._inherits(m.account_id)],
                 first_flagged=first,
                 requests=g.n,
                 output_tokens=g.output_tokens,
@@ -377,6 +404,10 @@ class DistillGuardDetector:
                 continue
             for m in cflag.accounts:
                 own = self._account_flags.get(m)
+                if not self._inherits(m):
+                    if own is not None:
+                        own.campaign_id = cid
+                    continue
                 if own is None or own.tier <= cflag.tier:
                     state = self.accounts[m]
                     self._account_flags[m] = Flag(
@@ -394,6 +425,58 @@ class DistillGuardDetector:
                     )
                 else:
                     own.campaign_id = cid
+
+    def forget_idle(self, now: float) -> int:
+        """Drop unflagged accounts idle for `forget_after_s` (bounded memory on long runs)."""
+        horizon = now - self.config.forget_after_s
+        idle = {
+            a
+            for a, s in self.accounts.items()
+            if a not in self._account_flags
+            and a not in self._campaign_of
+            and (s.last_seen if s.n else (s.created_at or now)) < horizon
+        }
+        if not idle:
+            return 0
+        for account_id in idle:
+            del self.accounts[account_id]
+            self._scored_n.pop(account_id, None)
+            self._dirty_accounts.discard(account_id)
+            bucket = self._last_bucket.pop(account_id, None)
+            if bucket is not None:
+                members = self._by_last_bucket.get(bucket)
+                if members is not None:
+                    members.discard(account_id)
+                    if not members:
+                        del self._by_last_bucket[bucket]
+        self._new_accounts = [a for a in self._new_accounts if a not in idle]
+        self.linker.forget(idle)
+        return len(idle)
+
+    def _inherits(self, account_id: str) -> bool:
+        """A member takes its campaign's tier only when it is tied in firmly (two links, or
+        one strong one, with content/payment evidence) and, once it has some history, its
+        own traffic has the harvest shape: sustained volume (several requests a day) of
+        reasoning/grading/data-generation or agentic prompts, and not a narrow fixed workload.
+        One chance link must not drag a student, a chat user or a lab into a campaign."""
+        if self._link_degree.get(account_id, 0) < 2 and self._link_best.get(account_id, 0.0) < 0.8:
+            return False
+        if self._link_best_strong.get(account_id, 0.0) < 0.35:
+            return False  # tied in by infrastructure only (a campus NAT, a popular SDK)
+        state = self.accounts[account_id]
+        if state.n < 10:
+            return False  # too little of its own traffic to judge; flags are sticky, so wait
+        intent = state.share(state.n_cot + state.n_rubric + state.n_datagen)
+        agentic = state.share(state.n_tools)
+        extraction = min(state.share(state.n_logprobs), state.share(state.n_logit_bias))
+        if extraction >= 0.3:
+            return True
+        g = GroupStats.of([state], self.config.window.topic_k)
+        x = features(g)
+        if x["intensity"] < 0.5 or x["narrow"] >= 0.5:
+            return False  # a few questions a day (a person), or one benchmark re-run (a lab)
+        # agent frameworks run long multi-turn tool loops; a farm fires fresh one-shot tasks
+        return intent >= 0.25 or (agentic >= 0.5 and state.share(state.n_single_turn) >= 0.3)
 
     # ---- introspection --------------------------------------------------------------
     def memory_bytes_per_account(self) -> float:

@@ -87,6 +87,11 @@ class LinkConfig:
     replacement_gap_s: float = 1800.0  # fresh account starting within this after one stops
     replacement_quiet_s: float = 3600.0  # the old one must stay quiet this long
     replacement_weight: float = 0.5
+    # Content shared with a very broad account (thousands of distinct prompt shapes, e.g. a
+    # SaaS backend serving the public) is expected by chance: scale by breadth_ref / breadth.
+    breadth_ref: float = 1000.0
+    split_above: int = 12  # components this large are split into Louvain communities
+    split_resolution: float = 0.2  # < 1: coarse communities, only clean cuts split
 
 
 def specificity(df: int, specific_df: int) -> float:
@@ -109,6 +114,7 @@ class CampaignLinker:
         self.edges: dict[tuple[str, str], tuple[float, float, float]] = {}
         self._sample_cursor: dict[int, int] = {}
         self._components: list[list[str]] | None = None
+        self.breadth: dict[str, float] = {}  # account -> distinct skeletons (set by the engine)
 
     # ---- profile updates ------------------------------------------------------------
     def add_tokens(self, account_id: str, tokens: Iterable[int]) -> None:
@@ -200,9 +206,13 @@ class CampaignLinker:
         if org_a and org_a == self.org_of.get(b):
             return 0.0, 0.0, 0.0
         strong = weak = 0.0
+        broad = max(self.breadth.get(a, 0.0), self.breadth.get(b, 0.0))
+        content_scale = min(1.0, cfg.breadth_ref / broad) if broad > 0 else 1.0
         for tok in self.pairs.get(key, ()):
             kind = token_kind(tok)
             w = cfg.weights.get(kind, 0.0) * specificity(max(1, self.df(tok)), cfg.specific_df)
+            if kind in CONTENT_TYPES:
+                w *= content_scale
             if kind in STRONG_TYPES:
                 strong += w
             else:
@@ -229,10 +239,32 @@ class CampaignLinker:
         self.dirty_pairs = set()
 
     def components(self) -> list[list[str]]:
-        """Connected components (size >= 2) over the current edges (cached until they change)."""
+        """Communities (size >= 2): connected components over the current edges, large ones
+        split by Louvain so a few chance edges cannot bridge a campaign to a campus
+        (cached until the edge set changes)."""
         if self._components is None:
-            self._components = self._find_components()
+            out: list[list[str]] = []
+            for comp in self._find_components():
+                if len(comp) >= self.config.split_above:
+                    out.extend(c for c in self._split(comp) if len(c) >= 2)
+                else:
+                    out.append(comp)
+            self._components = out
         return self._components
+
+    def _split(self, comp: list[str]) -> list[list[str]]:
+        import networkx as nx
+
+        members = set(comp)
+        graph = nx.Graph()
+        graph.add_nodes_from(comp)
+        for (a, b), (strength, _strong, _weak) in self.edges.items():
+            if a in members:
+                graph.add_edge(a, b, weight=strength)
+        parts = nx.community.louvain_communities(
+            graph, weight="weight", resolution=self.config.split_resolution, seed=7
+        )
+        return [sorted(p) for p in parts]
 
     def _find_components(self) -> list[list[str]]:
         parent: dict[str, str] = {}
@@ -273,3 +305,24 @@ class CampaignLinker:
     def replacement_count(self, members: list[str]) -> int:
         member_set = set(members)
         return sum(1 for a, b in self.replacements if a in member_set and b in member_set)
+
+    def forget(self, accounts: set[str]) -> None:
+        """Drop idle accounts from the pair index (token counts keep their history)."""
+        if not accounts:
+            return
+        self.pairs = {k: v for k, v in self.pairs.items() if k[0] not in accounts and k[1] not in accounts}
+        self.edges = {k: v for k, v in self.edges.items() if k[0] not in accounts and k[1] not in accounts}
+        self.replacements = {
+            k: v for k, v in self.replacements.items() if k[0] not in accounts and k[1] not in accounts
+        }
+        self.dirty_pairs = {k for k in self.dirty_pairs if k[0] not in accounts and k[1] not in accounts}
+        for tok, entry in list(self.index.items()):
+            if isinstance(entry, str):
+                if entry in accounts:
+                    del self.index[tok]
+            elif any(h in accounts for h in entry[1:]):
+                entry[1:] = [h for h in entry[1:] if h not in accounts]
+        for account in accounts:
+            self.org_of.pop(account, None)
+            self.breadth.pop(account, None)
+        self._components = None

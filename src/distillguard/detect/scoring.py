@@ -112,6 +112,7 @@ FEATURES = (
     "intensity",  # requests per account per active day (log scale, 50/day = 1)
     "templated",  # skeleton reuse: the same prompt shape again and again
     "extraction",  # logprobs together with logit_bias (Carlini-style)
+    "narrow",  # few distinct prompt shapes for the volume: an eval suite re-run, one batch job
     "volume",  # log10 requests
     "members",  # log2 active accounts in the campaign
     "coord_content",  # link strength from shared templates, near-duplicates, payment
@@ -142,9 +143,14 @@ class ScoringConfig:
     style: float = 8.0  # coef of style
     style_x_coordination: float = 8.0  # style * campaign evidence
     volume: float = 1.2  # coef of log10 requests
-    members_x_coordination: float = 0.5  # log2 members * campaign evidence
+    members_x_coordination: float = 1.5  # log2 members * content coordination^2
     extraction_x_templated: float = 6.0  # logit_bias+logprobs on near-identical prompts
     extraction: float = 2.0
+    intent_x_bulk: float = 1.5  # intent share * log10(requests / 1000): a harvest at scale
+    coordination_intensity_floor: float = (
+        0.3  # intensity (~3 requests/account/day) below which links are ignored
+    )
+    narrow: float = -8.0  # a fixed workload (an eval suite re-run, one job) is not a harvest
     infra_discount: float = 0.25  # infrastructure-only links count this much as content links
     min_requests: int = 3  # below this a subject is never above WATCH
     tiers: dict[str, float] = field(
@@ -159,6 +165,15 @@ class ScoringConfig:
         if n < self.min_requests and tier > Tier.WATCH:
             tier = Tier.WATCH
         return tier
+
+
+def narrowness(g: GroupStats) -> float:
+    """1 when the distinct prompt shapes grow far slower than requests (distinct ~ n^0.3: the
+    same benchmark run again and again), 0 from distinct ~ n^0.6 up (a harvest covers ground)."""
+    if g.n < 50 or g.skeleton_distinct <= 0:
+        return 0.0
+    exponent = math.log10(max(1.0, g.skeleton_distinct)) / math.log10(g.n)
+    return min(1.0, max(0.0, (0.6 - exponent) / 0.3))
 
 
 def member_night(hours: list[int], n: int) -> float:
@@ -197,6 +212,7 @@ def features(g: GroupStats, coord_content: float = 0.0, coord_infra: float = 0.0
         "intensity": min(1.0, math.log10(1.0 + per_day) / math.log10(51.0)),
         "templated": max(0.0, 1.0 - g.skeleton_distinct / n) if g.n >= 5 else 0.0,
         "extraction": extraction,
+        "narrow": narrowness(g),
         "volume": math.log10(1 + g.n),
         "members": math.log2(max(1, g.active_members)),
         "coord_content": coord_content,
@@ -213,10 +229,19 @@ def logit_terms(x: dict[str, float], cfg: ScoringConfig) -> dict[str, float]:
     # style is split over its components so reasons can name them
     for k, w in sw.items():
         terms[k] = cfg.style * w * x.get(k, 0.0) / (sum(sw.values()) or 1.0)
-    terms["volume"] = cfg.volume * x["volume"]
-    terms["coordination"] = (
-        cfg.members_x_coordination * x["members"] + cfg.style_x_coordination * style
-    ) * campaign
+    terms["volume"] = cfg.volume * x["volume"] + cfg.intent_x_bulk * x["intent_share"] * max(
+        0.0, x["volume"] - 3.0
+    )
+    # many accounts tied by shared content is itself rare among legitimate customers; squared so
+    # the loose homework overlap of a campus (~0.2) counts far less than a campaign's (~0.6)
+    # ...and it counts only with sustained volume per account: a class sharing its homework
+    # asks a few questions a day each; a harvest (even low and slow) needs tens
+    gate = min(1.0, max(0.0, (x["intensity"] - cfg.coordination_intensity_floor) / 0.4))
+    terms["coordination"] = gate * (
+        cfg.members_x_coordination * x["members"] * x["coord_content"] ** 2
+        + cfg.style_x_coordination * style * campaign
+    )
+    terms["narrow"] = cfg.narrow * x["narrow"] * (1.0 - x["extraction"])
     terms["extraction"] = (
         cfg.extraction * x["extraction"] + cfg.extraction_x_templated * x["extraction"] * (x["templated"])
     )

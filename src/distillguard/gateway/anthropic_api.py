@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from distillguard.events.schema import RequestEvent
 from distillguard.gateway.errors import GatewayError
 from distillguard.gateway.recorder import ResponseSummary, content_text, short_hash
@@ -153,15 +155,15 @@ def observe_event(summary: ResponseSummary, event: Any) -> None:
     if kind == "content_block_delta":
         delta = event.get("delta") or {}
         dtype = delta.get("type")
-        if dtype == "text_delta":
-            summary.text_parts.append(delta.get("text") or "")
-        elif dtype == "thinking_delta":
-            summary.reasoning_chars += len(delta.get("thinking") or "")
+        if dtype == "text_delta" and isinstance(delta.get("text"), str):
+            summary.text_parts.append(delta["text"])
+        elif dtype == "thinking_delta" and isinstance(delta.get("thinking"), str):
+            summary.reasoning_chars += len(delta["thinking"])
     elif kind == "content_block_start":
         block = event.get("content_block") or {}
-        if block.get("type") == "redacted_thinking":
-            summary.reasoning_chars += len(block.get("data") or "")
-        elif block.get("type") == "text" and block.get("text"):
+        if block.get("type") == "redacted_thinking" and isinstance(block.get("data"), str):
+            summary.reasoning_chars += len(block["data"])
+        elif block.get("type") == "text" and isinstance(block.get("text"), str):
             summary.text_parts.append(block["text"])
     elif kind == "message_start":
         message = event.get("message") or {}
@@ -175,3 +177,14 @@ def observe_event(summary: ResponseSummary, event: Any) -> None:
         error = event.get("error") or {}
         summary.error_type = str(error.get("type") or "stream_error")
         summary.error_message = str(error.get("message") or "")
+
+
+def observe_frames(summary: ResponseSummary, frames: list[bytes]) -> None:
+    """Observe a batch of event payloads from one network read."""
+    for data in frames:
+        if data.startswith(b'{"type":"ping"') or data.startswith(b'{"type": "ping"'):
+            continue
+        try:  # noqa: SIM105 - cheaper than contextlib.suppress per frame
+            observe_event(summary, orjson.loads(data))
+        except orjson.JSONDecodeError:
+            pass

@@ -55,6 +55,7 @@ class Route:
     describe: Callable[[dict[str, Any], RequestEvent], None] | None
     observe_body: Callable[[ResponseSummary, Any], None]
     observe_event: Callable[[ResponseSummary, Any], None]
+    observe_frames: Callable[[ResponseSummary, list[bytes]], None]  # raw SSE payloads, batched
 
 
 ROUTES: dict[str, Route] = {
@@ -65,6 +66,7 @@ ROUTES: dict[str, Route] = {
         openai_api.describe_chat,
         openai_api.observe_body,
         openai_api.observe_chunk,
+        openai_api.observe_frames,
     ),
     openai_api.COMPLETIONS: Route(
         "POST",
@@ -73,8 +75,17 @@ ROUTES: dict[str, Route] = {
         openai_api.describe_completions,
         openai_api.observe_body,
         openai_api.observe_chunk,
+        openai_api.observe_frames,
     ),
-    openai_api.MODELS: Route("GET", "openai", None, None, openai_api.observe_body, openai_api.observe_chunk),
+    openai_api.MODELS: Route(
+        "GET",
+        "openai",
+        None,
+        None,
+        openai_api.observe_body,
+        openai_api.observe_chunk,
+        openai_api.observe_frames,
+    ),
     anthropic_api.COUNT_TOKENS: Route(
         "POST",
         "anthropic",
@@ -82,6 +93,7 @@ ROUTES: dict[str, Route] = {
         anthropic_api.describe_messages,
         anthropic_api.observe_body,
         anthropic_api.observe_event,
+        anthropic_api.observe_frames,
     ),
     anthropic_api.MESSAGES: Route(
         "POST",
@@ -90,6 +102,7 @@ ROUTES: dict[str, Route] = {
         anthropic_api.describe_messages,
         anthropic_api.observe_body,
         anthropic_api.observe_event,
+        anthropic_api.observe_frames,
     ),
 }
 
@@ -466,7 +479,7 @@ class Gateway:
         await resp.prepare(request)
         parser = SSEParser()
         rewriter = _StreamRewriter(ctx.flavor, transforms, route, summary) if transforms else None
-        observe = route.observe_event
+        observe = route.observe_frames
         is_last = _ends_openai_stream if ctx.flavor == "openai" else _ends_anthropic_stream
         done = False  # the terminator went out with write_eof
         try:
@@ -480,8 +493,9 @@ class Gateway:
                         done = True
                     else:
                         await resp.write(chunk)
-                    for _name, data in parser.feed(chunk):
-                        _observe(observe, summary, data)
+                    frames = [d for _, d in parser.feed(chunk) if d and d != b"[DONE]"]
+                    if frames:
+                        _observe_safely(observe, summary, frames)
                 else:
                     out = rewriter.rewrite(parser.feed(chunk))
                     if out:
@@ -492,8 +506,9 @@ class Gateway:
                 if out:
                     await resp.write(out)
             else:
-                for _name, data in tail:
-                    _observe(observe, summary, data)
+                frames = [d for _, d in tail if d and d != b"[DONE]"]
+                if frames:
+                    _observe_safely(observe, summary, frames)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             self.metrics.upstream_errors.labels(event.upstream, "timeout").inc()
             event.error_type = "upstream_timeout"  # status stays what the client got
@@ -544,13 +559,15 @@ def _ends_anthropic_stream(chunk: bytes) -> bool:
     )
 
 
-def _observe(observe: Callable[[ResponseSummary, Any], None], summary: ResponseSummary, data: bytes) -> None:
-    if not data or data == b"[DONE]":
-        return
-    try:  # noqa: SIM105 - try/except is cheaper than contextlib.suppress per frame
-        observe(summary, orjson.loads(data))
-    except orjson.JSONDecodeError:
-        pass
+def _observe_safely(
+    observe: Callable[[ResponseSummary, list[bytes]], None], summary: ResponseSummary, frames: list[bytes]
+) -> None:
+    """Recording must never break a stream the client is reading: an upstream payload the
+    observers do not expect costs the event some detail, nothing more."""
+    try:
+        observe(summary, frames)
+    except Exception:
+        log.debug("could not observe %d stream frames", len(frames), exc_info=True)
 
 
 class _StreamRewriter:

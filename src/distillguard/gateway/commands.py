@@ -35,23 +35,23 @@ def load_plugins(specs: list[str], settings: Settings) -> list[Plugin]:
 
 
 def open_key_resolver(settings: Settings, no_auth: bool) -> KeyResolver:
-    """The accounts registry behind an in-memory cache (refreshed in the background), or,
-    with --no-auth, any key accepted."""
-    from distillguard.accounts.keys import CachedKeyResolver, pepper_from_env
-    from distillguard.accounts.registry import open_registry
+    """The accounts registry behind its in-memory cache (refreshed in the background), or,
+    with --no-auth, any key accepted. Failures come back as ConfigError."""
+    from distillguard.accounts.registry import open_key_resolver as open_registry_resolver
     from distillguard.gateway.auth import AllowAnyKeyResolver
 
     if no_auth:
         return AllowAnyKeyResolver()
-    registry = open_registry(settings.database_url, pepper=pepper_from_env())
-    return CachedKeyResolver(registry).start()
+    resolver: KeyResolver = open_registry_resolver(settings)
+    return resolver
 
 
 def open_event_sink(settings: Settings) -> EventSink:
     """The batching writer for `settings.database_url` (SQLite file or PostgreSQL)."""
-    from distillguard.events.open import open_writer
+    from distillguard.events.writer import open_sink
 
-    return open_writer(settings.database_url)
+    sink: EventSink = open_sink(settings)
+    return sink
 
 
 def register(app: typer.Typer) -> None:
@@ -136,4 +136,10 @@ def register(app: typer.Typer) -> None:
             f"distillguard gateway on http://{settings.listen_host}:{settings.listen_port} -> {names} "
             f"(retention={settings.retention}, events -> {settings.database_url})"
         )
-        run(web_app, settings, print_fn=None)
+        try:
+            run(web_app, settings, print_fn=None)
+        except OSError as exc:  # e.g. the port is taken
+            typer.echo(
+                f"error: cannot listen on {settings.listen_host}:{settings.listen_port}: {exc}", err=True
+            )
+            raise typer.Exit(2) from None

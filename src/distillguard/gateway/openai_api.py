@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+import orjson
+
 from distillguard.events.schema import RequestEvent
 from distillguard.gateway.recorder import ROLE_LETTERS, ResponseSummary, content_text, short_hash
 from distillguard.gateway.validation import (
@@ -169,7 +172,7 @@ def observe_chunk(summary: ResponseSummary, chunk: Any) -> None:
         delta = choice.get("delta")
         if isinstance(delta, dict):
             content = delta.get("content")
-            if content:
+            if content and isinstance(content, str):
                 summary.text_parts.append(content)
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if isinstance(reasoning, str):
@@ -182,3 +185,74 @@ def observe_chunk(summary: ResponseSummary, chunk: Any) -> None:
             summary.finish_reason = choice["finish_reason"]
     if chunk.get("usage"):
         _usage(summary, chunk["usage"])
+
+
+# Typed decoding of only the fields the recorder reads: one decode per batch of frames,
+# no dict walking. Anything unexpected falls back to the per-frame path above.
+class _Delta(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+
+
+class _Choice(msgspec.Struct):
+    delta: _Delta | None = None
+    text: str | None = None
+    finish_reason: str | None = None
+
+
+class _Details(msgspec.Struct):
+    reasoning_tokens: int | None = None
+
+
+class _Usage(msgspec.Struct):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    completion_tokens_details: _Details | None = None
+
+
+class _Chunk(msgspec.Struct):
+    choices: list[_Choice] | None = None
+    usage: _Usage | None = None
+    error: Any = None
+
+
+_chunks_decoder = msgspec.json.Decoder(list[_Chunk])
+
+
+def observe_frames(summary: ResponseSummary, frames: list[bytes]) -> None:
+    """Observe a batch of `data:` payloads (no `[DONE]`) from one network read."""
+    try:
+        chunks = _chunks_decoder.decode(b"[" + b",".join(frames) + b"]")
+    except msgspec.DecodeError:
+        for data in frames:
+            try:  # noqa: SIM105 - cheaper than contextlib.suppress per frame
+                observe_chunk(summary, orjson.loads(data))
+            except orjson.JSONDecodeError:
+                pass
+        return
+    text_parts = summary.text_parts
+    for chunk in chunks:
+        if chunk.error is not None:
+            observe_chunk(summary, {"error": chunk.error})
+            continue
+        for choice in chunk.choices or ():
+            delta = choice.delta
+            if delta is not None:
+                if delta.content:
+                    text_parts.append(delta.content)
+                reasoning = delta.reasoning_content or delta.reasoning
+                if reasoning:
+                    summary.reasoning_chars += len(reasoning)
+            elif choice.text is not None:
+                text_parts.append(choice.text)
+            if choice.finish_reason:
+                summary.finish_reason = choice.finish_reason
+        usage = chunk.usage
+        if usage is not None:
+            summary.has_usage = True
+            summary.prompt_tokens = usage.prompt_tokens or 0
+            summary.completion_tokens = usage.completion_tokens or 0
+            details = usage.completion_tokens_details
+            if details is not None:
+                summary.reasoning_tokens = details.reasoning_tokens or 0
