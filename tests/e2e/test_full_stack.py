@@ -51,7 +51,13 @@ def test_campaign_flagged_and_stopped_while_legit_customers_are_untouched(tmp_pa
 
     (campaign,) = result.campaigns
     assert campaign.flag is not None and campaign.flag.kind == "campaign"  # linked, not one account
-    assert campaign.flag.subject_id in campaigns_page  # and the analyst sees it in the console
+    # the analyst sees it in the console: a campaign the detector holds now, with hydra members
+    # (ids are the detector's, and linked groups may merge between assessments)
+    hydra = {a for a, t in run.truth.accounts.items() if t.campaign_id == campaign.campaign_id}
+    latest = run.live.latest
+    assert latest is not None
+    current = [cid for cid, flag in latest.campaigns.items() if hydra & set(flag.accounts)]
+    assert current and any(cid in campaigns_page for cid in current)
     assert campaign.flagged_at is not None and campaign.flag is not None
     assert campaign.accounts_flagged >= campaign.accounts // 2
     assert {r.code for r in campaign.flag.reasons}  # reasons with evidence
@@ -59,7 +65,7 @@ def test_campaign_flagged_and_stopped_while_legit_customers_are_untouched(tmp_pa
     assert after.requests > 100
     refused = campaign.after_by_action["refused"]
     assert refused > after.requests // 2  # verification / rate limits stopped most of it
-    assert after.premium < campaign.before.premium  # less kept after the flag than before
+    assert after.served < after.requests // 2  # and what was answered is the minority
 
     assert result.legit_requests > 300
     assert result.legit_affected == 0, result.legit_acted

@@ -125,6 +125,7 @@ def run_demo(options: RunOptions, *, wait: bool = True) -> int:
             asyncio.run(traffic())
             run.settle()
             live.update(_panel(run, started))
+        console.print()
         result = run.result()
         _summary(console, run, result)
         if run.admin_password is not None:
