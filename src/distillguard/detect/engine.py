@@ -108,6 +108,18 @@ class DetectorConfig:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
 
 
+# How a shared indicator reads in a reason ("... accounts share a payment method").
+_SHARED_WHAT = {
+    "shared_system_prompt": "a system prompt",
+    "shared_ip_prefix": "an IP prefix",
+    "shared_user_agent": "a user agent",
+    "shared_payment": "a payment method",
+    "shared_email_domain": "an email domain",
+    "shared_signup_ip": "a signup IP prefix",
+    "signup_burst": "a signup window of minutes",
+}
+
+
 class DistillGuardDetector:
     """The Detector (see detect/api.py) that DistillBench, `hunt` and the gateway run."""
 
@@ -328,7 +340,7 @@ class DistillGuardDetector:
         out: list[Reason] = []
         for kind, (pairs, spec) in sorted(summary.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:3]:
             name = TYPE_NAMES[kind]
-            what = "prompt templates" if kind in CONTENT_TYPES else name.replace("_", " ")
+            what = "prompt templates" if kind in CONTENT_TYPES else _SHARED_WHAT.get(name, name)
             evidence: list[str] = []
             if kind in CONTENT_TYPES:
                 for m in g.members[:3]:
@@ -338,8 +350,8 @@ class DistillGuardDetector:
                     code=name,
                     weight=0.0,
                     detail=(
-                        f"{pairs} linked account pairs among {len(comp)} accounts share {what} "
-                        f"(mean specificity {spec:.2f})."
+                        f"{pairs} linked account pairs among {len(comp)} accounts share {what}"
+                        f" (mean specificity {spec:.2f})."
                     ),
                     evidence=evidence,
                 )
