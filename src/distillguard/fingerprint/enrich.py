@@ -24,8 +24,8 @@ from distillguard.fingerprint.language import lang_from_view
 from distillguard.fingerprint.minhash import minhash_of_skeleton
 from distillguard.fingerprint.prompt_skeleton import skeleton, stable_hash, system_prompt_hash
 
-CACHE_SIZE = 4096
-CACHE_MAX_CHARS = 4096
+CACHE_SIZE = 16384
+CACHE_MAX_CHARS = 2048  # worst case the cache holds 32M characters of prompt keys
 
 
 class PromptFingerprints(NamedTuple):
