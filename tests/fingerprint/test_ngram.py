@@ -60,26 +60,3 @@ def test_packed_logits_equal_the_plain_weight_sums() -> None:
             for k, w in enumerate(model.weights.get(gram, [0.0, 0.0, 0.0])):
                 expected[k] += w
         assert model.logits(text) == pytest.approx(expected, abs=1e-3)
-
-
-def test_logits_equal_the_plain_sum_over_the_ngram_set() -> None:
-    """The fast path (intersect, then sum the hits) must give the plain definition's floats."""
-    from distillguard.fingerprint.ngram import _LANE_BITS, _LANE_MASK, _OFFSET, _SCALE, default_model, ngrams
-
-    model = default_model()
-    assert model is not None
-    texts = [
-        "Explain your reasoning step by step, then give the final answer.",
-        "Bewerte die Antwort auf einer Skala von 1 bis 10.",
-        "请一步一步地思考，并给出最终答案。" * 30,
-        "def f(x):\n    return x * 2\n" * 200 + "Why does this fail? Show your work.",
-        "",
-    ]
-    for text in texts:
-        total = sum(model._packed.get(g, 0) for g in ngrams(text))
-        hits = total >> (_LANE_BITS * 3)
-        expected = tuple(
-            bias + (((total >> (_LANE_BITS * k)) & _LANE_MASK) - hits * _OFFSET) / _SCALE
-            for k, bias in enumerate(model.bias)
-        )
-        assert model.logits(text) == expected

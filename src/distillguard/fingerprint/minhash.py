@@ -43,7 +43,7 @@ def shingles(skeleton_text: str) -> set[str]:
     tokens = _tokens(skeleton_text)
     if len(tokens) < 2:
         return {skeleton_text}
-    return set(map(" ".join, itertools.pairwise(tokens)))  # "a b", built in C
+    return {f"{a} {b}" for a, b in itertools.pairwise(tokens)}
 
 
 def minhash_of_skeleton(skeleton_text: str) -> list[int]:

@@ -14,6 +14,7 @@ weight tables with C-level map/fsum (see `ngrams` and `logits`).
 
 from __future__ import annotations
 
+import itertools
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -74,7 +75,6 @@ class NgramModel:
         # (see _pack); summing the packed ints in C adds the three intents at once, exactly,
         # so the result does not depend on set iteration order (PYTHONHASHSEED).
         self._packed = {gram: _pack(w) for gram, w in weights.items()}
-        self._known = frozenset(self._packed)
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_PATH) -> NgramModel:
@@ -85,16 +85,7 @@ class NgramModel:
 
     def logits(self, text: str) -> tuple[float, float, float]:
         """(cot, rubric, datagen) logits."""
-        # Speed: intersect the n-gram stream with the known n-grams in C (deduplicating, as the
-        # set in `ngrams` does) and add up only the hits: summing ~700 packed 128-bit ints
-        # (mostly zeros) cost more than building the n-grams. Same exact integer sum.
-        flat = ngram_text(text)
-        size = len(flat)
-        cut = flat.__getitem__
-        known = self._known
-        packed = self._packed.__getitem__
-        total = sum(map(packed, known.intersection(map(cut, _SLICES[3][: max(0, size - 2)]))))
-        total += sum(map(packed, known.intersection(map(cut, _SLICES[4][: max(0, size - 3)]))))
+        total = sum(map(self._packed.get, ngrams(text), itertools.repeat(0)))
         hits = total >> (_LANE_BITS * 3)
         cot, rubric, datagen = (
             bias + (((total >> (_LANE_BITS * k)) & _LANE_MASK) - hits * _OFFSET) / _SCALE
