@@ -66,3 +66,38 @@ def test_enrich_survives_hostile_text() -> None:
         e = enrich(_event(prompt_text=text, system_text="s\udc80"))
         assert e.skeleton_hash and e.minhash and e.lang and e.system_hash
         assert e.cot_score is not None and 0.0 <= e.cot_score <= 1.0
+
+
+def test_cached_repeat_matches_uncached_and_owns_its_minhash() -> None:
+    from distillguard.fingerprint.enrich import prompt_fingerprints
+
+    text = "Grade the response below on a scale of 1-10 and explain your reasoning step by step."
+    first = enrich(_event(prompt_text=text))
+    assert first.minhash is not None
+    first.minhash[0] = -1  # a consumer mutating its event must not leak into the cache
+    second = enrich(_event(prompt_text=text))
+    fresh = prompt_fingerprints(text)
+    assert second.minhash == list(fresh.minhash) and second.minhash[0] != -1
+    assert (
+        second.skeleton_hash,
+        second.cot_score,
+        second.rubric_score,
+        second.datagen_score,
+        second.lang,
+    ) == (
+        fresh.skeleton_hash,
+        fresh.cot_score,
+        fresh.rubric_score,
+        fresh.datagen_score,
+        fresh.lang,
+    )
+
+
+def test_long_prompts_bypass_the_cache_with_the_same_result() -> None:
+    from distillguard.fingerprint.enrich import CACHE_MAX_CHARS, prompt_fingerprints
+
+    text = "Please think step by step. " + "x = compute(y) # code line\n" * (CACHE_MAX_CHARS // 20)
+    assert len(text) > CACHE_MAX_CHARS
+    ev = enrich(_event(prompt_text=text))
+    assert ev.minhash == list(prompt_fingerprints(text).minhash)
+    assert ev.cot_score == prompt_fingerprints(text).cot_score

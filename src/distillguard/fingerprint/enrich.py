@@ -5,9 +5,17 @@ pass and one MinHash
 (~tens of µs for a typical prompt; see bench/fingerprint_speed.py). It never overwrites:
 events that already carry fingerprints (from the edge) or no text (retention
 "fingerprints-only") are left as they are, so `enrich` is safe to call on any event.
+
+Templated traffic repeats exact prompts a lot (a third to a half of the simulator's
+events), and every fingerprint is a pure function of the prompt text, so results are
+kept in a bounded LRU cache keyed by the exact text (prompts up to CACHE_MAX_CHARS, so
+the cache holds at most CACHE_SIZE * CACHE_MAX_CHARS characters).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
 
 from distillguard.events.schema import RequestEvent
 from distillguard.fingerprint.cues import count_families, scoring_view
@@ -15,6 +23,37 @@ from distillguard.fingerprint.intent import intent_scores
 from distillguard.fingerprint.language import lang_from_view
 from distillguard.fingerprint.minhash import minhash_of_skeleton
 from distillguard.fingerprint.prompt_skeleton import skeleton, stable_hash, system_prompt_hash
+
+CACHE_SIZE = 16384
+CACHE_MAX_CHARS = 2048  # worst case the cache holds 32M characters of prompt keys
+
+
+class PromptFingerprints(NamedTuple):
+    skeleton_hash: str
+    minhash: tuple[int, ...]  # immutable here; each event gets its own list
+    cot_score: float
+    rubric_score: float
+    datagen_score: float
+    lang: str
+
+
+def prompt_fingerprints(text: str) -> PromptFingerprints:
+    """Every text-derived fingerprint of one prompt (uncached)."""
+    skel = skeleton(text)
+    view = scoring_view(text)
+    counts = count_families(view)
+    scores = intent_scores(text, view, counts)
+    return PromptFingerprints(
+        skeleton_hash=stable_hash(skel),
+        minhash=tuple(minhash_of_skeleton(skel)),
+        cot_score=round(scores.cot, 4),
+        rubric_score=round(scores.rubric, 4),
+        datagen_score=round(scores.datagen, 4),
+        lang=lang_from_view(view, counts),
+    )
+
+
+_cached_fingerprints = lru_cache(maxsize=CACHE_SIZE)(prompt_fingerprints)
 
 
 def enrich(event: RequestEvent) -> RequestEvent:
@@ -24,16 +63,13 @@ def enrich(event: RequestEvent) -> RequestEvent:
     text = event.prompt_text
     if text is None or event.skeleton_hash is not None:
         return event
-    skel = skeleton(text)
-    event.skeleton_hash = stable_hash(skel)
-    event.minhash = minhash_of_skeleton(skel)
-    view = scoring_view(text)
-    counts = count_families(view)
-    scores = intent_scores(text, view, counts)
-    event.cot_score = round(scores.cot, 4)
-    event.rubric_score = round(scores.rubric, 4)
-    event.datagen_score = round(scores.datagen, 4)
-    event.lang = lang_from_view(view, counts)
+    fp = _cached_fingerprints(text) if len(text) <= CACHE_MAX_CHARS else prompt_fingerprints(text)
+    event.skeleton_hash = fp.skeleton_hash
+    event.minhash = list(fp.minhash)
+    event.cot_score = fp.cot_score
+    event.rubric_score = fp.rubric_score
+    event.datagen_score = fp.datagen_score
+    event.lang = fp.lang
     if not event.prompt_chars:
         event.prompt_chars = len(text)
     return event
