@@ -8,13 +8,16 @@ events that already carry fingerprints (from the edge) or no text (retention
 
 Templated traffic repeats exact prompts a lot (a third to a half of the simulator's
 events), and every fingerprint is a pure function of the prompt text, so results are
-kept in a bounded LRU cache keyed by the exact text (prompts up to CACHE_MAX_CHARS, so
-the cache holds at most CACHE_SIZE * CACHE_MAX_CHARS characters).
+kept in a bounded LRU cache. The cache is keyed by a 128-bit BLAKE2b digest of the text,
+not the text itself, so no prompt outlives its request in memory (retention settings
+"fingerprints-only" and "none" promise that).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 from distillguard.events.schema import RequestEvent
@@ -25,7 +28,7 @@ from distillguard.fingerprint.minhash import minhash_of_skeleton
 from distillguard.fingerprint.prompt_skeleton import skeleton, stable_hash, system_prompt_hash
 
 CACHE_SIZE = 16384
-CACHE_MAX_CHARS = 2048  # worst case the cache holds 32M characters of prompt keys
+CACHE_MAX_CHARS = 2048  # longer prompts rarely repeat exactly; computing them is not cached
 
 
 class PromptFingerprints(NamedTuple):
@@ -53,7 +56,23 @@ def prompt_fingerprints(text: str) -> PromptFingerprints:
     )
 
 
-_cached_fingerprints = lru_cache(maxsize=CACHE_SIZE)(prompt_fingerprints)
+_cache: OrderedDict[bytes, PromptFingerprints] = OrderedDict()
+_cache_lock = threading.Lock()  # the gateway's loop and the detector thread both enrich
+
+
+def _cached_fingerprints(text: str) -> PromptFingerprints:
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    computed = prompt_fingerprints(text)
+    with _cache_lock:
+        _cache[key] = computed
+        if len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return computed
 
 
 def enrich(event: RequestEvent) -> RequestEvent:
