@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import typing
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -280,3 +280,34 @@ def check_groupable(column: str) -> str:
     if column not in GROUPABLE_COLUMNS:
         raise ValueError(f"cannot group by {column!r}; choose one of {sorted(GROUPABLE_COLUMNS)}")
     return column
+
+
+class SeqOrderedReads:
+    """`iter_events` for stores that number rows by `seq`: they implement `iter_with_seq`."""
+
+    def iter_with_seq(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        after_seq: int | None = None,
+        *,
+        limit: int | None = None,
+        **filters: str,
+    ) -> Iterator[tuple[int, RequestEvent]]:
+        raise NotImplementedError
+
+    def iter_events(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        after_seq: int | None = None,
+        *,
+        limit: int | None = None,
+        **filters: str,
+    ) -> Iterator[RequestEvent]:
+        """Events in time order (`ts_start`), or in seq order when tailing with `after_seq`.
+
+        `filters`: account_id, org_id, key_id, client_ip, skeleton_hash, campaign_id.
+        """
+        for _, event in self.iter_with_seq(since, until, after_seq, limit=limit, **filters):
+            yield event

@@ -27,6 +27,7 @@ from distillguard.events.columns import (
     INDEXED_COLUMNS,
     EventFilter,
     RowCodec,
+    SeqOrderedReads,
     check_groupable,
 )
 from distillguard.events.schema import RequestEvent
@@ -34,7 +35,7 @@ from distillguard.events.schema import RequestEvent
 _PLACEHOLDER = "%s"
 
 
-class PostgresEventStore:
+class PostgresEventStore(SeqOrderedReads):
     """`EventStore` over a PostgreSQL table `<schema>.<table>` (created if missing)."""
 
     def __init__(
@@ -115,22 +116,6 @@ class PostgresEventStore:
                         copy.write_row(row)
 
     # --- reading ------------------------------------------------------------------------
-
-    def iter_events(
-        self,
-        since: float | None = None,
-        until: float | None = None,
-        after_seq: int | None = None,
-        *,
-        limit: int | None = None,
-        **filters: str,
-    ) -> Iterator[RequestEvent]:
-        """Events in time order (`ts_start`), or in seq order when tailing with `after_seq`.
-
-        `filters`: account_id, org_id, key_id, client_ip, skeleton_hash, campaign_id.
-        """
-        for _, event in self.iter_with_seq(since, until, after_seq, limit=limit, **filters):
-            yield event
 
     def iter_with_seq(
         self,

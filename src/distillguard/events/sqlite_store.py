@@ -25,6 +25,7 @@ from distillguard.events.columns import (
     INDEXED_COLUMNS,
     EventFilter,
     RowCodec,
+    SeqOrderedReads,
     check_groupable,
 )
 from distillguard.events.schema import RequestEvent
@@ -32,7 +33,7 @@ from distillguard.events.schema import RequestEvent
 _PLACEHOLDER = "?"
 
 
-class SqliteEventStore:
+class SqliteEventStore(SeqOrderedReads):
     """`EventStore` over a SQLite file. `path` may be ":memory:" (shared within the process)."""
 
     def __init__(self, path: str | Path, *, table: str = "events", readonly: bool = False) -> None:
@@ -99,22 +100,6 @@ class SqliteEventStore:
             self._conn.executemany(self._insert_sql, rows)
 
     # --- reading ------------------------------------------------------------------------
-
-    def iter_events(
-        self,
-        since: float | None = None,
-        until: float | None = None,
-        after_seq: int | None = None,
-        *,
-        limit: int | None = None,
-        **filters: str,
-    ) -> Iterator[RequestEvent]:
-        """Events in time order (`ts_start`), or in seq order when tailing with `after_seq`.
-
-        `filters`: account_id, org_id, key_id, client_ip, skeleton_hash, campaign_id.
-        """
-        for _, event in self.iter_with_seq(since, until, after_seq, limit=limit, **filters):
-            yield event
 
     def iter_with_seq(
         self,
