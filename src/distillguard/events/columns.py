@@ -283,7 +283,43 @@ def check_groupable(column: str) -> str:
 
 
 class SeqOrderedReads:
-    """`iter_events` for stores that number rows by `seq`: they implement `iter_with_seq`."""
+    """Reads shared by the SQL stores that number rows by `seq`.
+
+    A store supplies `iter_with_seq`, `_scalar`, its table reference (`_table_sql`) and its
+    parameter placeholder (`_placeholder`); the SQL text is the same for SQLite and PostgreSQL.
+    """
+
+    _table_sql: str
+    _placeholder: str
+
+    def _scalar(self, query: str, params: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def last_seq(self) -> int:
+        """The highest seq written so far (0 when empty)."""
+        return int(self._scalar(f"SELECT COALESCE(MAX(seq), 0) FROM {self._table_sql}", []))
+
+    def count(self, since: float | None = None, until: float | None = None, **filters: str) -> int:
+        where, params = EventFilter(since, until, None, filters).where(self._placeholder)
+        return int(self._scalar(f"SELECT COUNT(*) FROM {self._table_sql}{where}", params))
+
+    def _counts_by_query(
+        self,
+        column: str,
+        since: float | None,
+        until: float | None,
+        limit: int | None,
+        filters: dict[str, str],
+    ) -> tuple[str, list[Any]]:
+        check_groupable(column)
+        where, params = EventFilter(since, until, None, filters).where(self._placeholder)
+        query = (
+            f"SELECT {column}, COUNT(*) AS n FROM {self._table_sql}{where}"
+            f" GROUP BY {column} ORDER BY n DESC, {column}"
+        )
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        return query, params
 
     def iter_with_seq(
         self,

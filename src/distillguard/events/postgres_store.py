@@ -28,7 +28,6 @@ from distillguard.events.columns import (
     EventFilter,
     RowCodec,
     SeqOrderedReads,
-    check_groupable,
 )
 from distillguard.events.schema import RequestEvent
 
@@ -56,6 +55,8 @@ class PostgresEventStore(SeqOrderedReads):
         self.readonly = readonly
         self._connect_timeout = connect_timeout
         self._qualified = f'"{schema}"."{table}"'
+        self._table_sql = self._qualified
+        self._placeholder = _PLACEHOLDER
         self._lock_key = f"distillguard:{schema}.{table}"
         self._codec = RowCodec("postgres")
         self._lock = threading.Lock()
@@ -142,13 +143,6 @@ class PostgresEventStore(SeqOrderedReads):
                 for row in cur:
                     yield row[0], self._codec.from_row(row[1:])
 
-    def last_seq(self) -> int:
-        return int(self._scalar(f"SELECT COALESCE(MAX(seq), 0) FROM {self._qualified}", []))
-
-    def count(self, since: float | None = None, until: float | None = None, **filters: str) -> int:
-        where, params = EventFilter(since, until, None, filters).where(_PLACEHOLDER)
-        return int(self._scalar(f"SELECT COUNT(*) FROM {self._qualified}{where}", params))
-
     def counts_by(
         self,
         column: str = "account_id",
@@ -159,14 +153,7 @@ class PostgresEventStore(SeqOrderedReads):
         **filters: str,
     ) -> list[tuple[str, int]]:
         """Requests per value of `column` (account_id, org_id, client_ip, ...), most first."""
-        check_groupable(column)
-        where, params = EventFilter(since, until, None, filters).where(_PLACEHOLDER)
-        query = (
-            f"SELECT {column}, COUNT(*) AS n FROM {self._qualified}{where}"
-            f" GROUP BY {column} ORDER BY n DESC, {column}"
-        )
-        if limit is not None:
-            query += f" LIMIT {int(limit)}"
+        query, params = self._counts_by_query(column, since, until, limit, filters)
         with self._connect() as conn:
             if not self._has_table(conn):
                 return []

@@ -26,7 +26,6 @@ from distillguard.events.columns import (
     EventFilter,
     RowCodec,
     SeqOrderedReads,
-    check_groupable,
 )
 from distillguard.events.schema import RequestEvent
 
@@ -40,6 +39,8 @@ class SqliteEventStore(SeqOrderedReads):
         if not table.isidentifier():
             raise ValueError(f"bad table name {table!r}")
         self.table = table
+        self._table_sql = table
+        self._placeholder = _PLACEHOLDER
         self.readonly = readonly
         if str(path) == ":memory:":
             self._uri = f"file:dg-{uuid.uuid4().hex}?mode=memory&cache=shared"
@@ -127,14 +128,6 @@ class SqliteEventStore(SeqOrderedReads):
         finally:
             conn.close()
 
-    def last_seq(self) -> int:
-        """The highest seq written so far (0 when empty)."""
-        return int(self._scalar(f"SELECT COALESCE(MAX(seq), 0) FROM {self.table}", []))
-
-    def count(self, since: float | None = None, until: float | None = None, **filters: str) -> int:
-        where, params = EventFilter(since, until, None, filters).where(_PLACEHOLDER)
-        return int(self._scalar(f"SELECT COUNT(*) FROM {self.table}{where}", params))
-
     def counts_by(
         self,
         column: str = "account_id",
@@ -145,14 +138,7 @@ class SqliteEventStore(SeqOrderedReads):
         **filters: str,
     ) -> list[tuple[str, int]]:
         """Requests per value of `column` (account_id, org_id, client_ip, ...), most first."""
-        check_groupable(column)
-        where, params = EventFilter(since, until, None, filters).where(_PLACEHOLDER)
-        sql = (
-            f"SELECT {column}, COUNT(*) AS n FROM {self.table}{where}"
-            f" GROUP BY {column} ORDER BY n DESC, {column}"
-        )
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        sql, params = self._counts_by_query(column, since, until, limit, filters)
         conn = self._reader()
         try:
             if not self._has_table(conn):
