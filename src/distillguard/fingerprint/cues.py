@@ -15,8 +15,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from typing import TYPE_CHECKING, NamedTuple
 
 from distillguard.fingerprint.lexicon import FAMILIES
+from distillguard.fingerprint.native import accel
+
+if TYPE_CHECKING:
+    from distillguard.fingerprint._accel import CueTrie
 
 # Scoring looks at a bounded view of the prompt: the request is normally stated at the
 # start or appended at the end ("...Let's think step by step."). Beyond this, cost grows
@@ -73,7 +78,16 @@ def _trie_regex(words: list[str]) -> str:
     return render(trie)
 
 
-def _build() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[str, ...]]]:
+class _Cues(NamedTuple):
+    word_cues: re.Pattern[str]
+    free_cues: re.Pattern[str]
+    families: dict[str, tuple[str, ...]]
+    word_end: dict[str, bool]
+    bounded: list[str]
+    free: list[str]
+
+
+def _build() -> _Cues:
     families_of: dict[str, set[str]] = {}
     word_end: dict[str, bool] = {}
     for family, cues in FAMILIES.items():
@@ -97,14 +111,54 @@ def _build() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[str, ...
     bounded: list[str] = []
     free: list[str] = []
     for cue in families_of:
-        token_seq = cue + (_END if word_end[cue] else "")
-        (free if (_is_cjk(cue[0]) or not cue[0].isalnum()) else bounded).append(token_seq)
+        (free if (_is_cjk(cue[0]) or not cue[0].isalnum()) else bounded).append(cue)
     frozen = {cue: tuple(sorted(fams)) for cue, fams in families_of.items()}
+
+    def token_seqs(cues: list[str]) -> list[str]:
+        return [cue + (_END if word_end[cue] else "") for cue in cues]
+
     # Two scans beat one: a top-level "a|b" disables sre's per-position fast reject.
-    return re.compile(r"\b" + _trie_regex(bounded)), re.compile(_trie_regex(free)), frozen
+    return _Cues(
+        re.compile(r"\b" + _trie_regex(token_seqs(bounded))),
+        re.compile(_trie_regex(token_seqs(free))),
+        frozen,
+        word_end,
+        bounded,
+        free,
+    )
 
 
-WORD_CUES, FREE_CUES, CUE_FAMILIES = _build()
+def _flat_trie(cues: list[str], word_end: dict[str, bool], word_start: bool) -> CueTrie:
+    """The C scanner for the same cues: nodes (child_start, n_children, cue, needs_boundary)."""
+    children: list[dict[str, int]] = [{}]
+    ends: dict[int, int] = {}
+    for index, cue in enumerate(cues):
+        node = 0
+        for ch in cue:
+            if ch not in children[node]:
+                children[node][ch] = len(children)
+                children.append({})
+            node = children[node][ch]
+        ends[node] = index
+    nodes: list[tuple[int, int, int, bool]] = []
+    edges: list[tuple[int, int]] = []
+    for node, kids in enumerate(children):
+        nodes.append((len(edges), len(kids), ends.get(node, -1), node in ends and word_end[cues[ends[node]]]))
+        edges.extend((ord(ch), kids[ch]) for ch in sorted(kids))
+    assert accel is not None
+    trie: CueTrie = accel.CueTrie(nodes, edges, tuple(cues), word_start)
+    return trie
+
+
+_CUES = _build()
+WORD_CUES, FREE_CUES, CUE_FAMILIES = _CUES.word_cues, _CUES.free_cues, _CUES.families
+# findall of each scan: the C trie when built, else the regex (identical results; tested)
+if accel is not None:
+    find_word_cues = _flat_trie(_CUES.bounded, _CUES.word_end, word_start=True).findall
+    find_free_cues = _flat_trie(_CUES.free, _CUES.word_end, word_start=False).findall
+else:  # pragma: no cover - depends on the install
+    find_word_cues = WORD_CUES.findall
+    find_free_cues = FREE_CUES.findall
 
 
 def scoring_view(text: str) -> str:
@@ -116,8 +170,8 @@ def scoring_view(text: str) -> str:
 
 def count_families(view: str) -> dict[str, int]:
     """How often each lexicon family occurs in an already lowercased `scoring_view`."""
-    cue_counts = Counter(WORD_CUES.findall(view))  # Counter counts in C; expand unique cues only
-    cue_counts.update(FREE_CUES.findall(view))
+    cue_counts = Counter(find_word_cues(view))  # Counter counts in C; expand unique cues only
+    cue_counts.update(find_free_cues(view))
     counts: dict[str, int] = {}
     families_of = CUE_FAMILIES
     for cue, n in cue_counts.items():

@@ -19,6 +19,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from distillguard.fingerprint.native import accel
+
 NGRAM_HEAD = 256
 NGRAM_TAIL = 128
 NGRAM_SIZES = (3, 4)  # ngrams() is written out for exactly these sizes
@@ -52,6 +54,11 @@ def ngram_text(text: str) -> str:
     return f" {flat} "
 
 
+def _quantized(w: list[float]) -> tuple[int, int, int]:
+    """The integers `_pack` puts in its lanes, without the offset."""
+    return round(w[0] * _SCALE), round(w[1] * _SCALE), round(w[2] * _SCALE)
+
+
 # Precomputed slice objects: map(str.__getitem__, slices) cuts every n-gram in C, which is
 # several times faster than a comprehension running bytecode per n-gram.
 _MAX_FLAT = NGRAM_HEAD + NGRAM_TAIL + 3
@@ -75,6 +82,12 @@ class NgramModel:
         # (see _pack); summing the packed ints in C adds the three intents at once, exactly,
         # so the result does not depend on set iteration order (PYTHONHASHSEED).
         self._packed = {gram: _pack(w) for gram, w in weights.items()}
+        # The C table sums the same quantized integers, so both paths give identical floats.
+        self._table = (
+            accel.NgramTable({gram: _quantized(w) for gram, w in weights.items()})
+            if accel is not None
+            else None
+        )
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_PATH) -> NgramModel:
@@ -85,6 +98,17 @@ class NgramModel:
 
     def logits(self, text: str) -> tuple[float, float, float]:
         """(cot, rubric, datagen) logits."""
+        if self._table is not None:
+            cot, rubric, datagen = self._table.sums(ngram_text(text), NGRAM_SIZES)
+            return (
+                self.bias[0] + cot / _SCALE,
+                self.bias[1] + rubric / _SCALE,
+                self.bias[2] + datagen / _SCALE,
+            )
+        return self.python_logits(text)
+
+    def python_logits(self, text: str) -> tuple[float, float, float]:
+        """The reference computation: a sum over the n-gram set (used without the C build)."""
         total = sum(map(self._packed.get, ngrams(text), itertools.repeat(0)))
         hits = total >> (_LANE_BITS * 3)
         cot, rubric, datagen = (

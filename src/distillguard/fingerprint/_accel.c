@@ -1,0 +1,555 @@
+/* Optional C accelerator for the two hottest loops of `fingerprint.enrich`.
+ *
+ * Both types reproduce, bit for bit, a pure-Python computation that stays the reference
+ * (and the fallback when this module is not built):
+ *
+ * CueTrie.findall(text) == re.compile(<trie regex of cues.py>).findall(text)
+ *   leftmost, longest, non-overlapping cue matches; `word_start` adds the leading \b of
+ *   the bounded pattern; a node flagged `needs_boundary` matches only where \b holds.
+ *   Word characters are sre's Unicode ones: Py_UNICODE_ISALNUM(ch) || ch == '_'.
+ *
+ * NgramTable.sums(flat) == the exact integer sums, per intent, of the quantized weights of
+ *   the *distinct* 3- and 4-grams of `flat` (ngram.py's packed-int sum, without packing).
+ *
+ * Why C: in sre a trie's top-level alternation is scanned linearly at every word start,
+ * and the n-gram model creates ~770 substrings per prompt; here both are array walks.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ cue trie */
+
+typedef struct {
+    int32_t child_start; /* first edge of this node in `edges` (children sorted by char) */
+    int32_t n_children;
+    int32_t cue;         /* index into `cues`, or -1 when no cue ends here */
+    int32_t needs_boundary;
+} TrieNode;
+
+typedef struct {
+    Py_UCS4 ch;
+    int32_t node;
+} TrieEdge;
+
+typedef struct {
+    PyObject_HEAD
+    TrieNode *nodes;
+    Py_ssize_t n_nodes;
+    TrieEdge *edges;
+    Py_ssize_t n_edges;
+    PyObject *cues; /* tuple of str, returned (not copied) for each match */
+    int word_start;
+    int32_t root_ascii[128]; /* root's child per ASCII char (-1: none): one load, no search */
+} CueTrie;
+
+static unsigned char ascii_word[128]; /* filled at import from the same definition */
+
+static inline int
+is_word(Py_UCS4 ch)
+{
+    if (ch < 128)
+        return ascii_word[ch];
+    return Py_UNICODE_ISALNUM(ch) || ch == '_';
+}
+
+static void
+CueTrie_dealloc(CueTrie *self)
+{
+    PyMem_Free(self->nodes);
+    PyMem_Free(self->edges);
+    Py_XDECREF(self->cues);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* CueTrie(nodes, edges, cues, word_start)
+ *   nodes: sequence of (child_start, n_children, cue, needs_boundary); node 0 is the root
+ *   edges: sequence of (char code point, child node), grouped per node, sorted by char
+ *   cues:  tuple of str
+ */
+static int
+CueTrie_init(CueTrie *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *nodes_obj, *edges_obj, *cues;
+    int word_start;
+    static char *kwlist[] = {"nodes", "edges", "cues", "word_start", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO!p", kwlist, &nodes_obj, &edges_obj,
+                                     &PyTuple_Type, &cues, &word_start))
+        return -1;
+    PyObject *nodes = PySequence_Fast(nodes_obj, "nodes must be a sequence");
+    if (nodes == NULL)
+        return -1;
+    PyObject *edges = PySequence_Fast(edges_obj, "edges must be a sequence");
+    if (edges == NULL) {
+        Py_DECREF(nodes);
+        return -1;
+    }
+    Py_ssize_t n_nodes = PySequence_Fast_GET_SIZE(nodes);
+    Py_ssize_t n_edges = PySequence_Fast_GET_SIZE(edges);
+    Py_ssize_t n_cues = PyTuple_GET_SIZE(cues);
+    TrieNode *node_buf = PyMem_Calloc(n_nodes > 0 ? n_nodes : 1, sizeof(TrieNode));
+    TrieEdge *edge_buf = PyMem_Calloc(n_edges > 0 ? n_edges : 1, sizeof(TrieEdge));
+    if (node_buf == NULL || edge_buf == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (n_nodes < 1) {
+        PyErr_SetString(PyExc_ValueError, "a trie needs a root node");
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n_nodes; i++) {
+        int start, count, cue, boundary;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(nodes, i), "iiip", &start, &count, &cue,
+                              &boundary))
+            goto fail;
+        if (start < 0 || count < 0 || (Py_ssize_t)start + count > n_edges || cue < -1 ||
+            cue >= n_cues) {
+            PyErr_Format(PyExc_ValueError, "trie node %zd is out of range", i);
+            goto fail;
+        }
+        node_buf[i] = (TrieNode){start, count, cue, boundary};
+    }
+    for (Py_ssize_t i = 0; i < n_edges; i++) {
+        unsigned int ch;
+        int child;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(edges, i), "Ii", &ch, &child))
+            goto fail;
+        if (child <= 0 || child >= n_nodes || ch > 0x10FFFF) {
+            PyErr_Format(PyExc_ValueError, "trie edge %zd is out of range", i);
+            goto fail;
+        }
+        edge_buf[i] = (TrieEdge){(Py_UCS4)ch, child};
+    }
+    for (Py_ssize_t i = 0; i < n_nodes; i++) { /* children must be sorted for binary search */
+        TrieNode *nd = &node_buf[i];
+        for (int32_t k = 1; k < nd->n_children; k++) {
+            if (edge_buf[nd->child_start + k - 1].ch >= edge_buf[nd->child_start + k].ch) {
+                PyErr_Format(PyExc_ValueError, "children of trie node %zd are not sorted", i);
+                goto fail;
+            }
+        }
+    }
+    Py_DECREF(nodes);
+    Py_DECREF(edges);
+    for (int c = 0; c < 128; c++)
+        self->root_ascii[c] = -1;
+    for (int32_t k = 0; k < node_buf[0].n_children; k++) {
+        TrieEdge e = edge_buf[node_buf[0].child_start + k];
+        if (e.ch < 128)
+            self->root_ascii[e.ch] = e.node;
+    }
+    PyMem_Free(self->nodes);
+    PyMem_Free(self->edges);
+    self->nodes = node_buf;
+    self->n_nodes = n_nodes;
+    self->edges = edge_buf;
+    self->n_edges = n_edges;
+    Py_INCREF(cues);
+    Py_XSETREF(self->cues, cues);
+    self->word_start = word_start;
+    return 0;
+fail:
+    PyMem_Free(node_buf);
+    PyMem_Free(edge_buf);
+    Py_DECREF(nodes);
+    Py_DECREF(edges);
+    return -1;
+}
+
+static inline int32_t
+trie_child(const CueTrie *self, const TrieNode *node, Py_UCS4 ch)
+{
+    const TrieEdge *e = self->edges + node->child_start;
+    int32_t lo = 0, hi = node->n_children;
+    while (lo < hi) {
+        int32_t mid = (lo + hi) >> 1;
+        if (e[mid].ch < ch)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < node->n_children && e[lo].ch == ch) ? e[lo].node : -1;
+}
+
+static PyObject *
+CueTrie_findall(CueTrie *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "findall() needs a str");
+        return NULL;
+    }
+    if (self->nodes == NULL) {
+        PyErr_SetString(PyExc_ValueError, "CueTrie is not initialized");
+        return NULL;
+    }
+    if (PyUnicode_READY(arg) < 0)
+        return NULL;
+    const int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
+    PyObject *found = PyList_New(0);
+    if (found == NULL)
+        return NULL;
+    const TrieNode *root = self->nodes;
+    Py_ssize_t pos = 0;
+    while (pos < len) {
+        if (self->word_start && pos > 0 && is_word(PyUnicode_READ(kind, data, pos - 1))) {
+            pos++;
+            continue;
+        }
+        Py_UCS4 first = PyUnicode_READ(kind, data, pos);
+        int32_t child = first < 128 ? self->root_ascii[first] : trie_child(self, root, first);
+        if (child < 0) {
+            pos++;
+            continue;
+        }
+        const TrieNode *node = root;
+        Py_ssize_t best_end = -1;
+        int32_t best_cue = -1;
+        for (Py_ssize_t j = pos; j < len;) {
+            if (j > pos)
+                child = trie_child(self, node, PyUnicode_READ(kind, data, j));
+            if (child < 0)
+                break;
+            node = self->nodes + child;
+            j++;
+            if (node->cue >= 0) {
+                /* \b after the cue: word-ness of the last cue char differs from the next */
+                int ok = 1;
+                if (node->needs_boundary) {
+                    int before = is_word(PyUnicode_READ(kind, data, j - 1));
+                    int after = j < len ? is_word(PyUnicode_READ(kind, data, j)) : 0;
+                    ok = before != after;
+                }
+                if (ok) {
+                    best_end = j;
+                    best_cue = node->cue;
+                }
+            }
+        }
+        if (best_cue < 0) {
+            pos++;
+            continue;
+        }
+        if (PyList_Append(found, PyTuple_GET_ITEM(self->cues, best_cue)) < 0) {
+            Py_DECREF(found);
+            return NULL;
+        }
+        pos = best_end;
+    }
+    return found;
+}
+
+static PyMethodDef CueTrie_methods[] = {
+    {"findall", (PyCFunction)CueTrie_findall, METH_O,
+     "Cue matches in order, as re.findall on the equivalent trie regex returns them."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject CueTrieType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "distillguard.fingerprint._accel.CueTrie",
+    .tp_basicsize = sizeof(CueTrie),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Leftmost-longest non-overlapping cue scan over a flattened trie.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)CueTrie_init,
+    .tp_dealloc = (destructor)CueTrie_dealloc,
+    .tp_methods = CueTrie_methods,
+};
+
+/* ------------------------------------------------------------------ n-gram table */
+
+/* Each character of the weight table gets a small index (1..ALPHA_MAX-1; 0 = a character
+ * no n-gram uses, so any n-gram containing it is skipped without a lookup). An n-gram of
+ * up to 4 characters is then one exact 64-bit key: n << 60 | i0 << 45 | i1 << 30 | ... */
+#define NGRAM_MAX 4
+#define ALPHA_BITS 15
+#define ALPHA_MAX (1 << ALPHA_BITS)
+
+typedef struct {
+    uint64_t key; /* 0: empty slot */
+    uint32_t seen; /* stamp of the last call that counted this n-gram */
+    int32_t row;  /* index into weights */
+} NgramSlot;
+
+typedef struct {
+    PyObject_HEAD
+    NgramSlot *slots;
+    size_t mask;
+    int64_t *weights; /* 3 per row */
+    uint16_t *alpha_bmp; /* index per BMP code point */
+    PyObject *alpha_rest; /* dict {code point: index} beyond the BMP */
+    uint32_t stamp;
+} NgramTable;
+
+static inline uint64_t
+ngram_key(const uint32_t *idx, int n)
+{
+    uint64_t key = (uint64_t)n << 60;
+    for (int i = 0; i < n; i++)
+        key |= (uint64_t)idx[i] << (ALPHA_BITS * (NGRAM_MAX - 1 - i));
+    return key;
+}
+
+static inline size_t
+slot_of(uint64_t key, size_t mask)
+{
+    key ^= key >> 31;
+    key *= 0x9E3779B97F4A7C15ULL;
+    return (size_t)(key >> 32) & mask;
+}
+
+static inline NgramSlot *
+ngram_find(const NgramTable *self, uint64_t key)
+{
+    size_t i = slot_of(key, self->mask);
+    for (;;) {
+        NgramSlot *s = &self->slots[i];
+        if (s->key == key)
+            return s;
+        if (s->key == 0)
+            return NULL;
+        i = (i + 1) & self->mask;
+    }
+}
+
+static void
+NgramTable_free_buffers(NgramTable *self)
+{
+    PyMem_Free(self->slots);
+    PyMem_Free(self->weights);
+    PyMem_Free(self->alpha_bmp);
+    self->slots = NULL;
+    self->weights = NULL;
+    self->alpha_bmp = NULL;
+    Py_CLEAR(self->alpha_rest);
+}
+
+static void
+NgramTable_dealloc(NgramTable *self)
+{
+    NgramTable_free_buffers(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* index of a character in the table's alphabet; 0 when no n-gram contains it */
+static inline uint32_t
+alpha_index(const NgramTable *self, Py_UCS4 ch)
+{
+    if (ch < 0x10000)
+        return self->alpha_bmp[ch];
+    if (self->alpha_rest == NULL)
+        return 0;
+    PyObject *key = PyLong_FromUnsignedLong(ch);
+    if (key == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *found = PyDict_GetItemWithError(self->alpha_rest, key);
+    Py_DECREF(key);
+    if (found == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    return (uint32_t)PyLong_AsUnsignedLong(found);
+}
+
+/* NgramTable({ngram: (w0, w1, w2)}) with n-grams of 1..4 chars and integer weights */
+static int
+NgramTable_init(NgramTable *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *weights;
+    static char *kwlist[] = {"weights", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyDict_Type, &weights))
+        return -1;
+    NgramTable_free_buffers(self);
+    Py_ssize_t n_rows = PyDict_GET_SIZE(weights);
+    size_t cap = 16;
+    while (cap < 3 * (size_t)n_rows)
+        cap <<= 1;
+    self->slots = PyMem_Calloc(cap, sizeof(NgramSlot));
+    self->weights = PyMem_Calloc(3 * (size_t)(n_rows > 0 ? n_rows : 1), sizeof(int64_t));
+    self->alpha_bmp = PyMem_Calloc(0x10000, sizeof(uint16_t));
+    self->alpha_rest = PyDict_New();
+    self->mask = cap - 1;
+    self->stamp = 0;
+    if (self->slots == NULL || self->weights == NULL || self->alpha_bmp == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (self->alpha_rest == NULL)
+        goto fail;
+    uint32_t alpha_size = 1;
+    PyObject *gram, *value;
+    Py_ssize_t it = 0;
+    int32_t row = 0;
+    while (PyDict_Next(weights, &it, &gram, &value)) {
+        long long w[3];
+        if (!PyUnicode_Check(gram) || PyUnicode_READY(gram) < 0) {
+            PyErr_SetString(PyExc_TypeError, "n-grams must be str");
+            goto fail;
+        }
+        Py_ssize_t n = PyUnicode_GET_LENGTH(gram);
+        if (n < 1 || n > NGRAM_MAX) {
+            PyErr_SetString(PyExc_ValueError, "n-grams must have 1 to 4 characters");
+            goto fail;
+        }
+        if (!PyArg_ParseTuple(value, "LLL", &w[0], &w[1], &w[2]))
+            goto fail;
+        uint32_t idx[NGRAM_MAX] = {0};
+        for (Py_ssize_t k = 0; k < n; k++) {
+            Py_UCS4 ch = PyUnicode_READ_CHAR(gram, k);
+            uint32_t i = alpha_index(self, ch);
+            if (i == 0) {
+                if (alpha_size >= ALPHA_MAX) {
+                    PyErr_SetString(PyExc_ValueError, "too many distinct characters in n-grams");
+                    goto fail;
+                }
+                i = alpha_size++;
+                if (ch < 0x10000) {
+                    self->alpha_bmp[ch] = (uint16_t)i;
+                }
+                else {
+                    PyObject *k_obj = PyLong_FromUnsignedLong(ch);
+                    PyObject *v_obj = PyLong_FromUnsignedLong(i);
+                    int rc = (k_obj && v_obj) ? PyDict_SetItem(self->alpha_rest, k_obj, v_obj) : -1;
+                    Py_XDECREF(k_obj);
+                    Py_XDECREF(v_obj);
+                    if (rc < 0)
+                        goto fail;
+                }
+            }
+            idx[k] = i;
+        }
+        uint64_t key = ngram_key(idx, (int)n);
+        if (ngram_find(self, key) != NULL) {
+            PyErr_SetString(PyExc_ValueError, "duplicate n-gram");
+            goto fail;
+        }
+        size_t i = slot_of(key, self->mask);
+        while (self->slots[i].key != 0)
+            i = (i + 1) & self->mask;
+        self->slots[i].key = key;
+        self->slots[i].row = row;
+        for (int k = 0; k < 3; k++)
+            self->weights[3 * row + k] = (int64_t)w[k];
+        row++;
+    }
+    if (PyDict_GET_SIZE(self->alpha_rest) == 0)
+        Py_CLEAR(self->alpha_rest);
+    return 0;
+fail:
+    NgramTable_free_buffers(self);
+    return -1;
+}
+
+/* sums(flat, sizes=(3, 4)) -> (cot, rubric, datagen) integer sums over distinct n-grams */
+static PyObject *
+NgramTable_sums(NgramTable *self, PyObject *args)
+{
+    PyObject *text;
+    int size_a = 3, size_b = 4;
+    if (!PyArg_ParseTuple(args, "U|(ii)", &text, &size_a, &size_b))
+        return NULL;
+    if (self->slots == NULL) {
+        PyErr_SetString(PyExc_ValueError, "NgramTable is not initialized");
+        return NULL;
+    }
+    if (size_a < 1 || size_a > NGRAM_MAX || size_b < 1 || size_b > NGRAM_MAX || size_a == size_b) {
+        PyErr_SetString(PyExc_ValueError, "n-gram sizes must be two different values in 1..4");
+        return NULL;
+    }
+    if (++self->stamp == 0) { /* wrapped: forget every stamp */
+        for (size_t i = 0; i <= self->mask; i++)
+            self->slots[i].seen = 0;
+        self->stamp = 1;
+    }
+    const uint32_t stamp = self->stamp;
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    int64_t total[3] = {0, 0, 0};
+    const int sizes[2] = {size_a, size_b};
+    /* idx[i]: alphabet index of text[i]; an n-gram with a 0 in it is in no table */
+    uint32_t *idx = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof(uint32_t));
+    if (idx == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < len; i++)
+        idx[i] = alpha_index(self, PyUnicode_READ(kind, data, i));
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (idx[i] == 0)
+            continue;
+        for (int s = 0; s < 2; s++) {
+            int n = sizes[s];
+            if (i + n > len)
+                continue;
+            int ok = 1;
+            for (int k = 1; k < n; k++)
+                ok &= idx[i + k] != 0;
+            if (!ok)
+                continue;
+            NgramSlot *slot = ngram_find(self, ngram_key(idx + i, n));
+            if (slot != NULL && slot->seen != stamp) {
+                const int64_t *w = self->weights + 3 * (size_t)slot->row;
+                slot->seen = stamp;
+                total[0] += w[0];
+                total[1] += w[1];
+                total[2] += w[2];
+            }
+        }
+    }
+    PyMem_Free(idx);
+    return Py_BuildValue("(LLL)", (long long)total[0], (long long)total[1], (long long)total[2]);
+}
+
+static PyMethodDef NgramTable_methods[] = {
+    {"sums", (PyCFunction)NgramTable_sums, METH_VARARGS,
+     "Per-intent integer weight sums over the distinct n-grams of the text."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject NgramTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "distillguard.fingerprint._accel.NgramTable",
+    .tp_basicsize = sizeof(NgramTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Hash table of n-gram weights; sums() counts each distinct n-gram once.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)NgramTable_init,
+    .tp_dealloc = (destructor)NgramTable_dealloc,
+    .tp_methods = NgramTable_methods,
+};
+
+/* ------------------------------------------------------------------ module */
+
+static struct PyModuleDef accel_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "distillguard.fingerprint._accel",
+    .m_doc = "C versions of the cue scan and the n-gram sums (see cues.py, ngram.py).",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__accel(void)
+{
+    for (Py_UCS4 c = 0; c < 128; c++)
+        ascii_word[c] = Py_UNICODE_ISALNUM(c) || c == '_';
+    if (PyType_Ready(&CueTrieType) < 0 || PyType_Ready(&NgramTableType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&accel_module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&CueTrieType);
+    if (PyModule_AddObject(m, "CueTrie", (PyObject *)&CueTrieType) < 0) {
+        Py_DECREF(&CueTrieType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&NgramTableType);
+    if (PyModule_AddObject(m, "NgramTable", (PyObject *)&NgramTableType) < 0) {
+        Py_DECREF(&NgramTableType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,17 @@
+"""Type stub of the optional C accelerator (_accel.c)."""
+
+from collections.abc import Sequence
+
+class CueTrie:
+    def __init__(
+        self,
+        nodes: Sequence[tuple[int, int, int, bool]],
+        edges: Sequence[tuple[int, int]],
+        cues: tuple[str, ...],
+        word_start: bool,
+    ) -> None: ...
+    def findall(self, text: str, /) -> list[str]: ...
+
+class NgramTable:
+    def __init__(self, weights: dict[str, tuple[int, int, int]]) -> None: ...
+    def sums(self, text: str, sizes: tuple[int, int] = ..., /) -> tuple[int, int, int]: ...

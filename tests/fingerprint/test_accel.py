@@ -1,0 +1,65 @@
+"""The optional C accelerator must give exactly what the pure-Python reference gives."""
+
+import random
+
+import pytest
+
+from distillguard.fingerprint import cues
+from distillguard.fingerprint.native import accel
+from distillguard.fingerprint.ngram import NGRAM_SIZES, default_model, ngram_text
+
+pytestmark = pytest.mark.skipif(accel is None, reason="C accelerator not built or disabled")
+
+_PIECES = [*" _-.,'\"`éÉßё一步２xA9", "  ", "\n", "\u0301", "🙂", "\ud800"]
+
+
+def _fuzz_texts(n: int, seed: int) -> list[str]:
+    """Cue-dense random text: cue fragments glued by word and non-word characters."""
+    rng = random.Random(seed)
+    cue_list = sorted(cues.CUE_FAMILIES)
+    texts = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.randrange(1, 25)):
+            cue = rng.choice(cue_list)
+            if rng.random() < 0.3:  # a cut or extended cue: prefixes, word ends, inflections
+                cue = cue[: rng.randrange(1, len(cue) + 1)] + rng.choice(["", "s", "ing", "_", "ed"])
+            parts.append(cue)
+            parts.append(rng.choice(_PIECES))
+        texts.append("".join(parts))
+    return texts
+
+
+def test_cue_scan_matches_the_regex_on_fuzzed_text() -> None:
+    texts = _fuzz_texts(3000, seed=7)
+    assert sum(len(cues.WORD_CUES.findall(t)) for t in texts) > 10000  # the fuzz does hit cues
+    for text in texts:
+        assert cues.find_word_cues(text) == cues.WORD_CUES.findall(text), text
+        assert cues.find_free_cues(text) == cues.FREE_CUES.findall(text), text
+
+
+def test_cue_scan_edges() -> None:
+    for text in ["", "a", "rate", "rate ", "_rate", "rated", "x" * 5000, "一步一步", "final answer"]:
+        assert cues.find_word_cues(text) == cues.WORD_CUES.findall(text)
+        assert cues.find_free_cues(text) == cues.FREE_CUES.findall(text)
+    with pytest.raises(TypeError):
+        cues.find_word_cues(b"bytes")  # type: ignore[arg-type]
+
+
+def test_ngram_sums_match_the_set_based_reference() -> None:
+    model = default_model()
+    assert model is not None and model._table is not None
+    texts = [*_fuzz_texts(1000, seed=11), "", "a", "ab", "Explain your reasoning step by step", "🙂" * 20]
+    for text in texts:
+        assert model.logits(text) == model.python_logits(text), text
+
+
+def test_ngram_table_counts_each_distinct_ngram_once() -> None:
+    assert accel is not None
+    table = accel.NgramTable({"abc": (1, 10, 100), "bcd": (2, 0, 0), "abcd": (0, 0, 7)})
+    assert table.sums("abcd", NGRAM_SIZES) == (3, 10, 107)
+    assert table.sums("abcabcabc", NGRAM_SIZES) == (1, 10, 100)  # "abc" three times counts once
+    assert table.sums("xyz", NGRAM_SIZES) == (0, 0, 0)
+    assert table.sums(ngram_text("ABCD"), NGRAM_SIZES) == (3, 10, 107)
+    with pytest.raises(ValueError):
+        accel.NgramTable({"abcde": (1, 1, 1)})
