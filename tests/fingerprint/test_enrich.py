@@ -1,5 +1,6 @@
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -93,11 +94,23 @@ def test_cached_repeat_matches_uncached_and_owns_its_minhash() -> None:
     )
 
 
-def test_long_prompts_bypass_the_cache_with_the_same_result() -> None:
-    from distillguard.fingerprint.enrich import CACHE_MAX_CHARS, prompt_fingerprints
+def test_long_prompts_are_cached_by_the_head_and_tail_every_stage_reads() -> None:
+    from distillguard.fingerprint.enrich import KEY_HEAD, KEY_TAIL, cache_key, prompt_fingerprints
 
-    text = "Please think step by step. " + "x = compute(y) # code line\n" * (CACHE_MAX_CHARS // 20)
-    assert len(text) > CACHE_MAX_CHARS
-    ev = enrich(_event(prompt_text=text))
-    assert ev.minhash == list(prompt_fingerprints(text).minhash)
-    assert ev.cot_score == prompt_fingerprints(text).cot_score
+    rng = random.Random(3)
+    words = ["Please", "think", "step", "by", "rate", "x", "=", "1-10", "\n", "Paris", "数据", "ÉTAPE"]
+
+    def text_of(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n))
+
+    for _ in range(30):
+        head, tail = text_of(400)[:KEY_HEAD], text_of(200)[-KEY_TAIL:]
+        a = head + text_of(rng.randrange(1, 300)) + tail
+        b = head + text_of(rng.randrange(1, 300)) + tail
+        # the middle is never read: same fingerprints, same key
+        assert prompt_fingerprints(a) == prompt_fingerprints(b)
+        assert cache_key(a) == cache_key(b)
+        assert enrich(_event(prompt_text=b)).prompt_chars == len(b)
+    short = "x" * (KEY_HEAD + KEY_TAIL)
+    assert cache_key(short) != cache_key(short + "x")  # the long-key form differs from any short one
+    assert cache_key("a" * 5000) != cache_key("a" * 5000 + "b")  # the tail is part of the key

@@ -10,7 +10,10 @@ Templated traffic repeats exact prompts a lot (a third to a half of the simulato
 events), and every fingerprint is a pure function of the prompt text, so results are
 kept in a bounded LRU cache. The cache is keyed by a 128-bit BLAKE2b digest of the text,
 not the text itself, so no prompt outlives its request in memory (retention settings
-"fingerprints-only" and "none" promise that).
+"fingerprints-only" and "none" promise that). Every stage reads at most the first
+KEY_HEAD and the last KEY_TAIL characters of a prompt, so a long prompt is keyed by those
+alone: repeated long prompts (pasted documents with a fixed question) hit the cache too,
+and hashing the key costs the same bounded time for any prompt length.
 """
 
 from __future__ import annotations
@@ -21,14 +24,24 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from distillguard.events.schema import RequestEvent
-from distillguard.fingerprint.cues import count_families, scoring_view
+from distillguard.fingerprint.cues import HEAD_CHARS, TAIL_CHARS, count_families, scoring_view
 from distillguard.fingerprint.intent import intent_scores
 from distillguard.fingerprint.language import lang_from_view
 from distillguard.fingerprint.minhash import minhash_of_skeleton
-from distillguard.fingerprint.prompt_skeleton import skeleton, stable_hash, system_prompt_hash
+from distillguard.fingerprint.ngram import NGRAM_HEAD, NGRAM_TAIL
+from distillguard.fingerprint.prompt_skeleton import (
+    SKELETON_CHARS,
+    skeleton,
+    stable_hash,
+    system_prompt_hash,
+)
 
 CACHE_SIZE = 16384
-CACHE_MAX_CHARS = 2048  # longer prompts rarely repeat exactly; computing them is not cached
+# The most any stage reads from the start / the end of a prompt (skeleton, cue view, and
+# the raw head/tail that ngram_text cuts before collapsing whitespace). Every stage also
+# switches to its head+tail view at or below KEY_HEAD + KEY_TAIL characters.
+KEY_HEAD = max(SKELETON_CHARS, HEAD_CHARS, 4 * NGRAM_HEAD)
+KEY_TAIL = max(TAIL_CHARS, 4 * NGRAM_TAIL)
 
 
 class PromptFingerprints(NamedTuple):
@@ -60,8 +73,19 @@ _cache: OrderedDict[bytes, PromptFingerprints] = OrderedDict()
 _cache_lock = threading.Lock()  # the gateway's loop and the detector thread both enrich
 
 
+def cache_key(text: str) -> bytes:
+    """Digest of the part of `text` the fingerprints depend on (all of it up to 1,536 chars).
+
+    Keys of long prompts hash KEY_HEAD + 1 + KEY_TAIL characters, so they never equal the
+    key of a shorter prompt.
+    """
+    if len(text) > KEY_HEAD + KEY_TAIL:
+        text = text[:KEY_HEAD] + "\x00" + text[-KEY_TAIL:]
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def _cached_fingerprints(text: str) -> PromptFingerprints:
-    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    key = cache_key(text)
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
@@ -82,7 +106,7 @@ def enrich(event: RequestEvent) -> RequestEvent:
     text = event.prompt_text
     if text is None or event.skeleton_hash is not None:
         return event
-    fp = _cached_fingerprints(text) if len(text) <= CACHE_MAX_CHARS else prompt_fingerprints(text)
+    fp = _cached_fingerprints(text)
     event.skeleton_hash = fp.skeleton_hash
     event.minhash = list(fp.minhash)
     event.cot_score = fp.cot_score
