@@ -63,3 +63,18 @@ def test_ngram_table_counts_each_distinct_ngram_once() -> None:
     assert table.sums(ngram_text("ABCD"), NGRAM_SIZES) == (3, 10, 107)
     with pytest.raises(ValueError):
         accel.NgramTable({"abcde": (1, 1, 1)})
+
+
+def test_family_counts_match_the_reference_in_value_and_order() -> None:
+    for text in [*_fuzz_texts(1000, seed=13), "", "explain your reasoning. 一步一步思考 rate$ rate"]:
+        view = cues.scoring_view(text)
+        fast, reference = cues.count_families(view), cues.python_count_families(view)
+        assert list(fast.items()) == list(reference.items()), text
+
+
+def test_bigrams_match_str_split() -> None:
+    import itertools
+
+    assert accel is not None
+    for text in [*_fuzz_texts(500, seed=17), "", "one", " a  b\tc\u3000d ", "x y"]:
+        assert accel.space_bigrams(text) == list(map(" ".join, itertools.pairwise(text.split()))), text

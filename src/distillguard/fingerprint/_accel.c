@@ -172,27 +172,12 @@ trie_child(const CueTrie *self, const TrieNode *node, Py_UCS4 ch)
     return (lo < node->n_children && e[lo].ch == ch) ? e[lo].node : -1;
 }
 
-static PyObject *
-CueTrie_findall(CueTrie *self, PyObject *arg)
+/* The next match at or after *pos: returns its cue index and moves *pos past it, or -1. */
+static int32_t
+trie_next(const CueTrie *self, int kind, const void *data, Py_ssize_t len, Py_ssize_t *pos_io)
 {
-    if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "findall() needs a str");
-        return NULL;
-    }
-    if (self->nodes == NULL) {
-        PyErr_SetString(PyExc_ValueError, "CueTrie is not initialized");
-        return NULL;
-    }
-    if (PyUnicode_READY(arg) < 0)
-        return NULL;
-    const int kind = PyUnicode_KIND(arg);
-    const void *data = PyUnicode_DATA(arg);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
-    PyObject *found = PyList_New(0);
-    if (found == NULL)
-        return NULL;
     const TrieNode *root = self->nodes;
-    Py_ssize_t pos = 0;
+    Py_ssize_t pos = *pos_io;
     while (pos < len) {
         if (self->word_start && pos > 0 && is_word(PyUnicode_READ(kind, data, pos - 1))) {
             pos++;
@@ -228,15 +213,48 @@ CueTrie_findall(CueTrie *self, PyObject *arg)
                 }
             }
         }
-        if (best_cue < 0) {
-            pos++;
-            continue;
+        if (best_cue >= 0) {
+            *pos_io = best_end;
+            return best_cue;
         }
-        if (PyList_Append(found, PyTuple_GET_ITEM(self->cues, best_cue)) < 0) {
+        pos++;
+    }
+    *pos_io = len;
+    return -1;
+}
+
+static int
+trie_ready(const CueTrie *self)
+{
+    if (self->nodes == NULL) {
+        PyErr_SetString(PyExc_ValueError, "CueTrie is not initialized");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *
+CueTrie_findall(CueTrie *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "findall() needs a str");
+        return NULL;
+    }
+    if (!trie_ready(self) || PyUnicode_READY(arg) < 0)
+        return NULL;
+    const int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
+    PyObject *found = PyList_New(0);
+    if (found == NULL)
+        return NULL;
+    Py_ssize_t pos = 0;
+    int32_t cue;
+    while ((cue = trie_next(self, kind, data, len, &pos)) >= 0) {
+        if (PyList_Append(found, PyTuple_GET_ITEM(self->cues, cue)) < 0) {
             Py_DECREF(found);
             return NULL;
         }
-        pos = best_end;
     }
     return found;
 }
@@ -520,6 +538,155 @@ static PyTypeObject NgramTableType = {
     .tp_methods = NgramTable_methods,
 };
 
+/* ------------------------------------------------------------------ functions */
+
+/* count_families(word_trie, free_trie, view, families_of_cue) -> {family: count}
+ *
+ * Same dict, same insertion order as cues.py's pure-Python count_families: cues counted in
+ * order of first occurrence (word scan, then free scan), then each cue's families added in
+ * the order of its tuple. The order matters: intent.py sums float weights in dict order. */
+static PyObject *
+accel_count_families(PyObject *module, PyObject *args)
+{
+    (void)module;
+    CueTrie *tries[2];
+    PyObject *view, *families;
+    if (!PyArg_ParseTuple(args, "O!O!UO!", &CueTrieType, &tries[0], &CueTrieType, &tries[1], &view,
+                          &PyDict_Type, &families))
+        return NULL;
+    if (!trie_ready(tries[0]) || !trie_ready(tries[1]))
+        return NULL;
+    const int kind = PyUnicode_KIND(view);
+    const void *data = PyUnicode_DATA(view);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(view);
+    PyObject **cue_of = NULL; /* distinct cues in order of first occurrence (borrowed) */
+    Py_ssize_t *count_of = NULL;
+    Py_ssize_t n_distinct = 0, capacity = 0;
+    PyObject *result = NULL;
+    for (int t = 0; t < 2; t++) {
+        Py_ssize_t pos = 0;
+        int32_t cue;
+        while ((cue = trie_next(tries[t], kind, data, len, &pos)) >= 0) {
+            PyObject *text = PyTuple_GET_ITEM(tries[t]->cues, cue);
+            Py_ssize_t k = 0;
+            while (k < n_distinct && cue_of[k] != text)
+                k++;
+            if (k == n_distinct) {
+                if (n_distinct == capacity) {
+                    capacity = capacity ? 2 * capacity : 16;
+                    PyObject **c2 = PyMem_Realloc(cue_of, (size_t)capacity * sizeof(PyObject *));
+                    if (c2 == NULL)
+                        goto nomem;
+                    cue_of = c2;
+                    Py_ssize_t *n2 = PyMem_Realloc(count_of, (size_t)capacity * sizeof(Py_ssize_t));
+                    if (n2 == NULL)
+                        goto nomem;
+                    count_of = n2;
+                }
+                cue_of[n_distinct] = text;
+                count_of[n_distinct] = 0;
+                n_distinct++;
+            }
+            count_of[k]++;
+        }
+    }
+    result = PyDict_New();
+    if (result == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < n_distinct; k++) {
+        PyObject *fams = PyDict_GetItemWithError(families, cue_of[k]);
+        if (fams == NULL || !PyTuple_Check(fams)) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_KeyError, "no family tuple for cue %R", cue_of[k]);
+            Py_CLEAR(result);
+            goto done;
+        }
+        for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fams); f++) {
+            PyObject *family = PyTuple_GET_ITEM(fams, f);
+            PyObject *old = PyDict_GetItemWithError(result, family);
+            if (old == NULL && PyErr_Occurred()) {
+                Py_CLEAR(result);
+                goto done;
+            }
+            Py_ssize_t value = count_of[k] + (old ? PyLong_AsSsize_t(old) : 0);
+            PyObject *boxed = PyLong_FromSsize_t(value);
+            if (boxed == NULL || PyDict_SetItem(result, family, boxed) < 0) {
+                Py_XDECREF(boxed);
+                Py_CLEAR(result);
+                goto done;
+            }
+            Py_DECREF(boxed);
+        }
+    }
+    goto done;
+nomem:
+    PyErr_NoMemory();
+done:
+    PyMem_Free(cue_of);
+    PyMem_Free(count_of);
+    return result;
+}
+
+/* space_bigrams(text) -> [t0 + " " + t1, t1 + " " + t2, ...] for the tokens of text.split()
+ * (minhash.py's shingles, as a list: duplicates do not change a MinHash). A bigram is a
+ * slice of `text` when its tokens are one space apart, as they are in a skeleton. */
+static PyObject *
+accel_space_bigrams(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "space_bigrams() needs a str");
+        return NULL;
+    }
+    if (PyUnicode_READY(arg) < 0)
+        return NULL;
+    const int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t prev_start = -1, prev_end = -1, i = 0;
+    while (i < len) {
+        while (i < len && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+            i++;
+        if (i >= len)
+            break;
+        Py_ssize_t start = i;
+        while (i < len && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+            i++;
+        if (prev_start >= 0) {
+            PyObject *bigram;
+            if (start == prev_end + 1 && PyUnicode_READ(kind, data, prev_end) == ' ') {
+                bigram = PyUnicode_Substring(arg, prev_start, i);
+            }
+            else {
+                PyObject *a = PyUnicode_Substring(arg, prev_start, prev_end);
+                PyObject *b = PyUnicode_Substring(arg, start, i);
+                bigram = (a && b) ? PyUnicode_FromFormat("%U %U", a, b) : NULL;
+                Py_XDECREF(a);
+                Py_XDECREF(b);
+            }
+            if (bigram == NULL || PyList_Append(out, bigram) < 0) {
+                Py_XDECREF(bigram);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(bigram);
+        }
+        prev_start = start;
+        prev_end = i;
+    }
+    return out;
+}
+
+static PyMethodDef accel_functions[] = {
+    {"count_families", accel_count_families, METH_VARARGS,
+     "Lexicon family counts of a scoring view, in cues.count_families' order."},
+    {"space_bigrams", accel_space_bigrams, METH_O, "Word bigrams of a text, in order, with repeats."},
+    {NULL, NULL, 0, NULL},
+};
+
 /* ------------------------------------------------------------------ module */
 
 static struct PyModuleDef accel_module = {
@@ -527,6 +694,7 @@ static struct PyModuleDef accel_module = {
     .m_name = "distillguard.fingerprint._accel",
     .m_doc = "C versions of the cue scan and the n-gram sums (see cues.py, ngram.py).",
     .m_size = -1,
+    .m_methods = accel_functions,
 };
 
 PyMODINIT_FUNC

@@ -153,12 +153,16 @@ def _flat_trie(cues: list[str], word_end: dict[str, bool], word_start: bool) -> 
 _CUES = _build()
 WORD_CUES, FREE_CUES, CUE_FAMILIES = _CUES.word_cues, _CUES.free_cues, _CUES.families
 # findall of each scan: the C trie when built, else the regex (identical results; tested)
-if accel is not None:
-    find_word_cues = _flat_trie(_CUES.bounded, _CUES.word_end, word_start=True).findall
-    find_free_cues = _flat_trie(_CUES.free, _CUES.word_end, word_start=False).findall
-else:  # pragma: no cover - depends on the install
-    find_word_cues = WORD_CUES.findall
-    find_free_cues = FREE_CUES.findall
+_TRIES = (
+    (
+        _flat_trie(_CUES.bounded, _CUES.word_end, word_start=True),
+        _flat_trie(_CUES.free, _CUES.word_end, word_start=False),
+    )
+    if accel is not None
+    else None
+)
+find_word_cues = _TRIES[0].findall if _TRIES else WORD_CUES.findall
+find_free_cues = _TRIES[1].findall if _TRIES else FREE_CUES.findall
 
 
 def scoring_view(text: str) -> str:
@@ -170,6 +174,14 @@ def scoring_view(text: str) -> str:
 
 def count_families(view: str) -> dict[str, int]:
     """How often each lexicon family occurs in an already lowercased `scoring_view`."""
+    if _TRIES is not None and accel is not None:
+        counts: dict[str, int] = accel.count_families(*_TRIES, view, CUE_FAMILIES)
+        return counts
+    return python_count_families(view)
+
+
+def python_count_families(view: str) -> dict[str, int]:
+    """The reference: the dict's order matters (intent.py sums float weights in its order)."""
     cue_counts = Counter(find_word_cues(view))  # Counter counts in C; expand unique cues only
     cue_counts.update(find_free_cues(view))
     counts: dict[str, int] = {}

@@ -20,6 +20,7 @@ import re
 
 from rensa import RMinHash
 
+from distillguard.fingerprint.native import accel
 from distillguard.fingerprint.prompt_skeleton import skeleton
 
 NUM_PERM = 64
@@ -46,9 +47,21 @@ def shingles(skeleton_text: str) -> set[str]:
     return {f"{a} {b}" for a, b in itertools.pairwise(tokens)}
 
 
+def _shingle_list(skeleton_text: str) -> list[str]:
+    """`shingles` as a list with repeats: a MinHash is a minimum, so repeats change nothing."""
+    text = skeleton_text
+    if not text.isascii() and _CJK_RUN.search(text):
+        text = _CJK_RUN.sub(lambda m: " ".join(m.group()[i : i + 2] for i in range(len(m.group()) - 1)), text)
+    if accel is not None:
+        pairs = accel.space_bigrams(text)
+    else:
+        pairs = list(map(" ".join, itertools.pairwise(text.split())))
+    return pairs or [skeleton_text]
+
+
 def minhash_of_skeleton(skeleton_text: str) -> list[int]:
     hasher = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    tokens = list(shingles(skeleton_text))
+    tokens = _shingle_list(skeleton_text)
     try:
         hasher.update(tokens)
     except UnicodeEncodeError:  # lone surrogates (broken client JSON): hash their raw code units
