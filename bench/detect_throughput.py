@@ -1,24 +1,40 @@
 """Throughput of the detection hot loop: fingerprints (enrich) + account updates, one core.
 
-    PYTHONPATH=src python bench/detect_throughput.py [--scenario hard_negatives --scale 0.2]
+    PYTHONPATH=src python bench/detect_throughput.py [--scenario hard_negatives --scale 0.25]
+        [--baseline-src OTHER_TREE/src] [--rounds 3]
 
 Bar (issue 4): >= 20,000 events/s per core for enrich + account updates, embeddings off.
-Prints events/s for (a) enrich alone, (b) observe() on pre-enriched events, (c) both,
+Prints CPU µs/event and events/s per core for
+  (a)  enrich over the event stream, starting from an empty cache (repeated prompts hit it:
+       templated traffic repeats exact prompts, and the gateway sees exactly this),
+  (a0) enrich of every distinct prompt once (the uncached cost),
+  (b)  observe() on pre-enriched events (account + linking updates),
+  (c)  enrich + observe over the stream, empty cache at the start  <- the bar,
+  (c0) enrich of distinct prompts + observe (no repeats at all: the worst case),
 plus assess() cost and memory per tracked account (tracemalloc and the engine's estimate).
-Events come from the simulator when it is installed, otherwise from a synthetic mix.
+CPU time (time.process_time), because the dev machine is shared; each figure is the median
+of --rounds runs. `--baseline-src` times another tree's `fingerprint.enrich` (e.g. a
+checkout of main) on the same events in the same run, alternating with this tree's, and
+prints the ratio. Events come from the simulator when it is installed, otherwise from a
+synthetic mix.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import random
+import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 
 from distillguard.detect.engine import DistillGuardDetector
 from distillguard.events.schema import AccountInfo, RequestEvent
+
+Enricher = Callable[[RequestEvent], RequestEvent]
 
 _TEXT = (
     "explain the difference between a list and a tuple step by step please write a function that "
@@ -71,22 +87,52 @@ def from_simulator(
     return events, sim.accounts
 
 
-def rate(n: int, seconds: float, cpu: float) -> str:
-    """Wall and CPU time: on a shared machine the CPU figure is the per-core one."""
-    return (
-        f"{n / cpu:,.0f} events/s per core ({cpu / n * 1e6:.1f} µs CPU/event; "
-        f"wall {seconds / n * 1e6:.1f} µs/event)"
-    )
+def clear_cache(enrich: Enricher) -> None:
+    """Empty the prompt cache of the tree `enrich` comes from (if it has one)."""
+    module = sys.modules.get(enrich.__module__)
+    cache = getattr(module, "_cache", None)
+    if cache is not None:
+        cache.clear()
+    elif hasattr(getattr(module, "_cached_fingerprints", None), "cache_clear"):
+        module._cached_fingerprints.cache_clear()  # type: ignore[union-attr]
 
 
-class Timer:
-    def __enter__(self) -> Timer:
-        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
-        return self
+def cpu_us_per_event(events: list[RequestEvent], step: Callable[[RequestEvent], object]) -> float:
+    start = time.process_time()
+    for e in events:
+        step(e)
+    return (time.process_time() - start) / len(events) * 1e6
 
-    def __exit__(self, *exc: object) -> None:
-        self.wall = time.perf_counter() - self.wall0
-        self.cpu = time.process_time() - self.cpu0
+
+def enrich_only(raw: list[RequestEvent], enrich: Enricher) -> float:
+    events = [copy.copy(e) for e in raw]
+    clear_cache(enrich)
+    return cpu_us_per_event(events, enrich)
+
+
+def enrich_observe(raw: list[RequestEvent], accounts: list[AccountInfo], enrich: Enricher) -> float:
+    events = [copy.copy(e) for e in raw]
+    det = DistillGuardDetector(enrich=False)
+    for info in accounts:
+        det.observe_account(info)
+    clear_cache(enrich)
+
+    def step(e: RequestEvent) -> None:
+        enrich(e)
+        det.observe(e)
+
+    return cpu_us_per_event(events, step)
+
+
+def observe_only(enriched: list[RequestEvent], accounts: list[AccountInfo]) -> float:
+    det = DistillGuardDetector(enrich=False)
+    for info in accounts:
+        det.observe_account(info)
+    return cpu_us_per_event(enriched, det.observe)
+
+
+def rate(us: float) -> str:
+    return f"{1e6 / us:>9,.0f} events/s per core ({us:6.1f} µs CPU/event)"
 
 
 def main() -> None:
@@ -94,51 +140,77 @@ def main() -> None:
     parser.add_argument("--scenario", default="hard_negatives")
     parser.add_argument("--scale", type=float, default=0.2)
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3, help="runs per figure (median reported)")
     parser.add_argument("--synthetic", action="store_true", help="do not use the simulator")
+    parser.add_argument("--baseline-src", default=None, help="src/ of another tree to compare enrich with")
     args = parser.parse_args()
-    print("command:", " ".join(["python", *sys.argv]))
+    print("command:", " ".join(["PYTHONPATH=src python", *sys.argv]))
+    print("load average (1/5/15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     data = None if args.synthetic else from_simulator(args.scenario, args.scale, args.events)
     source = f"simulator {args.scenario} x{args.scale}" if data else "synthetic"
     events, accounts = data or synthetic(args.events, 2000)
-    print(f"events: {len(events):,} from {source}; accounts: {len(accounts):,}")
+    raw = [e for e in events if e.skeleton_hash is None]
+    distinct = list({e.prompt_text: e for e in raw if e.prompt_text}.values())
+    print(
+        f"events: {len(events):,} from {source}; accounts: {len(accounts):,}; distinct prompts "
+        f"{len(distinct):,} ({1 - len(distinct) / max(1, len(raw)):.0%} of events repeat an earlier prompt)"
+    )
 
-    try:
-        from distillguard.fingerprint import enrich  # type: ignore[attr-defined]
-    except ImportError:
-        enrich = None
-        print("fingerprint.enrich not installed: enrich timings skipped")
+    from distillguard.fingerprint import enrich
 
-    raw = [copy.copy(e) for e in events]
-    enriched = events
-    if enrich is not None:
-        with Timer() as t:
-            for e in enriched:
-                if e.skeleton_hash is None and e.prompt_text:
-                    enrich(e)
-        print(f"(a) enrich alone:              {rate(len(enriched), t.wall, t.cpu)}")
+    trees: dict[str, Enricher] = {"this tree": enrich}
+    if args.baseline_src:
+        sys.path.insert(0, os.path.dirname(__file__))
+        from fingerprint_equivalence import baseline_enrich
+
+        trees["baseline"] = baseline_enrich(args.baseline_src)
+    for name, fn in trees.items():  # first call loads weights and builds tables
+        start = time.process_time()
+        fn(RequestEvent(request_id="warm", ts_start=0.0, prompt_text="warm up, step by step"))
+        print(f"{name}: first enrich (loads the n-gram weights) {(time.process_time() - start) * 1e3:.0f} ms")
+
+    figures: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
+    enriched = [copy.copy(e) for e in raw]
+    for e in enriched:
+        enrich(e)
+    for round_no in range(args.rounds):
+        order = list(trees) if round_no % 2 == 0 else list(trees)[::-1]
+        for name in order:
+            fn = trees[name]
+            got = figures[name]
+            got.setdefault("a", []).append(enrich_only(raw, fn))
+            got.setdefault("a0", []).append(enrich_only(distinct, fn))
+            got.setdefault("c", []).append(enrich_observe(raw, accounts, fn))
+            got.setdefault("c0", []).append(enrich_observe(distinct, accounts, fn))
+        figures["this tree"].setdefault("b", []).append(observe_only(enriched, accounts))
+
+    med = {name: {k: statistics.median(v) for k, v in got.items()} for name, got in figures.items()}
+    labels = {
+        "a": "(a)  enrich, event stream (cache starts empty)",
+        "a0": "(a0) enrich, each distinct prompt once      ",
+        "b": "(b)  observe (account + linking updates)    ",
+        "c": "(c)  enrich + observe, event stream         ",
+        "c0": "(c0) enrich + observe, distinct prompts only",
+    }
+    for key, label in labels.items():
+        line = f"{label}: {rate(med['this tree'][key])}"
+        if key == "c":
+            line += "   <- the bar: >= 20,000/s"
+        if "baseline" in med and key in med["baseline"]:
+            base = med["baseline"][key]
+            line += f" | baseline {base:6.1f} µs (this/baseline {med['this tree'][key] / base:.2f})"
+        print(line)
 
     det = DistillGuardDetector(enrich=False)
     for info in accounts:
         det.observe_account(info)
-    with Timer() as t:
-        for e in enriched:
-            det.observe(e)
-    print(f"(b) observe (account updates): {rate(len(enriched), t.wall, t.cpu)}")
-
-    if enrich is not None:
-        det2 = DistillGuardDetector(enrich=True)
-        for info in accounts:
-            det2.observe_account(info)
-        with Timer() as t:
-            for e in raw:
-                det2.observe(e)
-        print(f"(c) enrich + observe:          {rate(len(raw), t.wall, t.cpu)}   <- the bar: >= 20,000/s")
-
-    t0 = time.perf_counter()
+    for e in enriched:
+        det.observe(e)
+    t0 = time.process_time()
     result = det.assess(enriched[-1].ts_start)
     print(
-        f"assess(): {time.perf_counter() - t0:.3f} s with {len(det.accounts):,} accounts "
+        f"assess(): {time.process_time() - t0:.3f} s CPU with {len(det.accounts):,} accounts "
         f"({len(result.accounts)} flagged)"
     )
 
@@ -159,6 +231,7 @@ def main() -> None:
         f"{n_acc:,} accounts, incl. linking index and pairs); engine estimate "
         f"{det3.memory_bytes_per_account() / 1024:.1f} KiB"
     )
+    print("load average (1/5/15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

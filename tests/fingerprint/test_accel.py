@@ -6,11 +6,11 @@ import pytest
 
 from distillguard.fingerprint import cues
 from distillguard.fingerprint.native import accel
-from distillguard.fingerprint.ngram import NGRAM_SIZES, default_model, ngram_text
+from distillguard.fingerprint.ngram import NGRAM_HEAD, NGRAM_SIZES, NGRAM_TAIL, default_model, ngram_text
 
 pytestmark = pytest.mark.skipif(accel is None, reason="C accelerator not built or disabled")
 
-_PIECES = [*" _-.,'\"`éÉßё一步２xA9", "  ", "\n", "\u0301", "🙂", "\ud800"]
+_PIECES = [*" _-.,'\"`éÉßё一步２xA9", "  ", "\n", "\u0301", "🙂", "\ud800", "\x1c", "\u3000", "\xa0", "İ"]
 
 
 def _fuzz_texts(n: int, seed: int) -> list[str]:
@@ -52,6 +52,18 @@ def test_ngram_sums_match_the_set_based_reference() -> None:
     texts = [*_fuzz_texts(1000, seed=11), "", "a", "ab", "Explain your reasoning step by step", "🙂" * 20]
     for text in texts:
         assert model.logits(text) == model.python_logits(text), text
+
+
+def test_sums_of_words_equals_sums_of_the_flat_text() -> None:
+    model = default_model()
+    assert model is not None and model._table is not None
+    table = model._table
+    head, tail = NGRAM_HEAD, NGRAM_TAIL
+    edge = ["", " ", "\t\n", " a ", "x" * (head + tail), "x" * (head + tail + 1), "y " * (head + tail)]
+    edge += ["ab " * k for k in range(120, 140)]  # collapsed lengths around head + tail
+    for text in [*_fuzz_texts(1000, seed=19), *edge]:
+        lowered = text.lower()
+        assert table.sums_of_words(lowered, head, tail) == table.sums(ngram_text(lowered)), text
 
 
 def test_ngram_table_counts_each_distinct_ngram_once() -> None:

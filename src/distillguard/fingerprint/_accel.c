@@ -313,9 +313,13 @@ ngram_key(const uint32_t *idx, int n)
 static inline size_t
 slot_of(uint64_t key, size_t mask)
 {
+    /* splitmix64's finalizer: the keys are structured bit fields, so mix them fully */
+    key ^= key >> 30;
+    key *= 0xBF58476D1CE4E5B9ULL;
+    key ^= key >> 27;
+    key *= 0x94D049BB133111EBULL;
     key ^= key >> 31;
-    key *= 0x9E3779B97F4A7C15ULL;
-    return (size_t)(key >> 32) & mask;
+    return (size_t)key & mask;
 }
 
 static inline NgramSlot *
@@ -462,39 +466,33 @@ fail:
     return -1;
 }
 
-/* sums(flat, sizes=(3, 4)) -> (cot, rubric, datagen) integer sums over distinct n-grams */
-static PyObject *
-NgramTable_sums(NgramTable *self, PyObject *args)
+static int
+table_ready(NgramTable *self, int size_a, int size_b)
 {
-    PyObject *text;
-    int size_a = 3, size_b = 4;
-    if (!PyArg_ParseTuple(args, "U|(ii)", &text, &size_a, &size_b))
-        return NULL;
     if (self->slots == NULL) {
         PyErr_SetString(PyExc_ValueError, "NgramTable is not initialized");
-        return NULL;
+        return 0;
     }
     if (size_a < 1 || size_a > NGRAM_MAX || size_b < 1 || size_b > NGRAM_MAX || size_a == size_b) {
         PyErr_SetString(PyExc_ValueError, "n-gram sizes must be two different values in 1..4");
-        return NULL;
+        return 0;
     }
+    return 1;
+}
+
+/* Sum the weights of the distinct n-grams of sizes a and b of the character sequence whose
+ * alphabet indices are idx[0:len] (0: a character no n-gram contains). */
+static PyObject *
+sum_indices(NgramTable *self, const uint32_t *idx, Py_ssize_t len, int size_a, int size_b)
+{
     if (++self->stamp == 0) { /* wrapped: forget every stamp */
         for (size_t i = 0; i <= self->mask; i++)
             self->slots[i].seen = 0;
         self->stamp = 1;
     }
     const uint32_t stamp = self->stamp;
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
     int64_t total[3] = {0, 0, 0};
     const int sizes[2] = {size_a, size_b};
-    /* idx[i]: alphabet index of text[i]; an n-gram with a 0 in it is in no table */
-    uint32_t *idx = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof(uint32_t));
-    if (idx == NULL)
-        return PyErr_NoMemory();
-    for (Py_ssize_t i = 0; i < len; i++)
-        idx[i] = alpha_index(self, PyUnicode_READ(kind, data, i));
     for (Py_ssize_t i = 0; i < len; i++) {
         if (idx[i] == 0)
             continue;
@@ -517,13 +515,103 @@ NgramTable_sums(NgramTable *self, PyObject *args)
             }
         }
     }
-    PyMem_Free(idx);
     return Py_BuildValue("(LLL)", (long long)total[0], (long long)total[1], (long long)total[2]);
+}
+
+/* sums(flat, sizes=(3, 4)) -> (cot, rubric, datagen) integer sums over distinct n-grams */
+static PyObject *
+NgramTable_sums(NgramTable *self, PyObject *args)
+{
+    PyObject *text;
+    int size_a = 3, size_b = 4;
+    if (!PyArg_ParseTuple(args, "U|(ii)", &text, &size_a, &size_b))
+        return NULL;
+    if (!table_ready(self, size_a, size_b))
+        return NULL;
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    uint32_t *idx = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof(uint32_t));
+    if (idx == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < len; i++)
+        idx[i] = alpha_index(self, PyUnicode_READ(kind, data, i));
+    PyObject *result = sum_indices(self, idx, len, size_a, size_b);
+    PyMem_Free(idx);
+    return result;
+}
+
+/* sums_of_words(text, head, tail, sizes=(3, 4)): sums(flat) for the flat text that
+ * ngram.ngram_text builds from an already cut and lowercased `text`:
+ *     flat = " ".join(text.split()); if len(flat) > head + tail: flat = flat[:head] + " " + flat[-tail:]
+ *     flat = " " + flat + " "
+ * without building those strings (whitespace as str.split() defines it). */
+static PyObject *
+NgramTable_sums_of_words(NgramTable *self, PyObject *args)
+{
+    PyObject *text;
+    Py_ssize_t head, tail;
+    int size_a = 3, size_b = 4;
+    if (!PyArg_ParseTuple(args, "Unn|(ii)", &text, &head, &tail, &size_a, &size_b))
+        return NULL;
+    if (!table_ready(self, size_a, size_b))
+        return NULL;
+    if (head < 0 || tail < 0) {
+        PyErr_SetString(PyExc_ValueError, "head and tail must be >= 0");
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    /* joined: the alphabet indices of " ".join(text.split()), at most len long */
+    uint32_t *joined = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof(uint32_t));
+    /* flat: 2 pads + head + 1 + tail at most, or 2 + len */
+    Py_ssize_t flat_cap = 3 + (len < head + tail ? len : head + tail);
+    uint32_t *flat = PyMem_Malloc((size_t)flat_cap * sizeof(uint32_t));
+    if (joined == NULL || flat == NULL) {
+        PyMem_Free(joined);
+        PyMem_Free(flat);
+        return PyErr_NoMemory();
+    }
+    const uint32_t space = alpha_index(self, ' ');
+    Py_ssize_t n = 0;
+    int in_word = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISSPACE(ch)) {
+            in_word = 0;
+            continue;
+        }
+        if (!in_word && n > 0)
+            joined[n++] = space;
+        in_word = 1;
+        joined[n++] = alpha_index(self, ch);
+    }
+    Py_ssize_t m = 0;
+    flat[m++] = space;
+    if (n > head + tail) {
+        memcpy(flat + m, joined, (size_t)head * sizeof(uint32_t));
+        m += head;
+        flat[m++] = space;
+        memcpy(flat + m, joined + n - tail, (size_t)tail * sizeof(uint32_t));
+        m += tail;
+    }
+    else {
+        memcpy(flat + m, joined, (size_t)n * sizeof(uint32_t));
+        m += n;
+    }
+    flat[m++] = space;
+    PyObject *result = sum_indices(self, flat, m, size_a, size_b);
+    PyMem_Free(joined);
+    PyMem_Free(flat);
+    return result;
 }
 
 static PyMethodDef NgramTable_methods[] = {
     {"sums", (PyCFunction)NgramTable_sums, METH_VARARGS,
      "Per-intent integer weight sums over the distinct n-grams of the text."},
+    {"sums_of_words", (PyCFunction)NgramTable_sums_of_words, METH_VARARGS,
+     "sums() of the whitespace-collapsed head+tail view of a lowercased text (see ngram_text)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -15,6 +15,9 @@ class CueTrie:
 class NgramTable:
     def __init__(self, weights: dict[str, tuple[int, int, int]]) -> None: ...
     def sums(self, text: str, sizes: tuple[int, int] = ..., /) -> tuple[int, int, int]: ...
+    def sums_of_words(
+        self, text: str, head: int, tail: int, sizes: tuple[int, int] = ..., /
+    ) -> tuple[int, int, int]: ...
 
 def count_families(
     word_trie: CueTrie, free_trie: CueTrie, view: str, families: dict[str, tuple[str, ...]], /

@@ -44,11 +44,16 @@ def _pack(w: list[float]) -> int:
     return lanes[0] | lanes[1] << _LANE_BITS | lanes[2] << (2 * _LANE_BITS) | 1 << (3 * _LANE_BITS)
 
 
+def _cut(text: str) -> str:
+    """The raw head+tail ngram_text reads (collapsing whitespace happens after this cut)."""
+    if len(text) > 4 * (NGRAM_HEAD + NGRAM_TAIL):
+        return text[: 4 * NGRAM_HEAD] + " " + text[-4 * NGRAM_TAIL :]
+    return text
+
+
 def ngram_text(text: str) -> str:
     """Lowercased, whitespace-collapsed head+tail, padded so word edges form n-grams."""
-    if len(text) > 4 * (NGRAM_HEAD + NGRAM_TAIL):
-        text = text[: 4 * NGRAM_HEAD] + " " + text[-4 * NGRAM_TAIL :]
-    flat = " ".join(text.lower().split())
+    flat = " ".join(_cut(text).lower().split())
     if len(flat) > NGRAM_HEAD + NGRAM_TAIL:
         flat = flat[:NGRAM_HEAD] + " " + flat[-NGRAM_TAIL:]
     return f" {flat} "
@@ -99,7 +104,7 @@ class NgramModel:
     def logits(self, text: str) -> tuple[float, float, float]:
         """(cot, rubric, datagen) logits."""
         if self._table is not None:
-            cot, rubric, datagen = self._table.sums(ngram_text(text), NGRAM_SIZES)
+            cot, rubric, datagen = self._table.sums_of_words(_cut(text).lower(), NGRAM_HEAD, NGRAM_TAIL)
             return (
                 self.bias[0] + cot / _SCALE,
                 self.bias[1] + rubric / _SCALE,
