@@ -90,3 +90,30 @@ def test_bigrams_match_str_split() -> None:
     assert accel is not None
     for text in [*_fuzz_texts(500, seed=17), "", "one", " a  b\tc\u3000d ", "x y"]:
         assert accel.space_bigrams(text) == list(map(" ".join, itertools.pairwise(text.split()))), text
+
+
+def test_number_masking_and_whitespace_match_the_regex_and_split() -> None:
+    from distillguard.fingerprint.prompt_skeleton import _NUMBER
+
+    assert accel is not None
+    digits = ["1", "12", "3.5", "1,000", "12:30", "1/2", "2-3", "٣", "²", "①", "１２", "-", ".", "5.", ",7"]
+    rng = random.Random(23)
+    texts = [*_fuzz_texts(500, seed=29), "", "7", "a1b", "1.2.3..4", "x 1-2-3- y"]
+    texts += [
+        "".join(rng.choice([*digits, *_PIECES]) for _ in range(rng.randrange(1, 30))) for _ in range(2000)
+    ]
+    for text in texts:
+        assert accel.mask_numbers(text, "<n>") == _NUMBER.sub("<n>", text), text
+        assert accel.collapse_whitespace(text) == " ".join(text.split()), text
+
+
+def test_script_counts_match_the_reference_in_value_and_order() -> None:
+    from distillguard.fingerprint import language
+
+    assert accel is not None
+    rng = random.Random(31)
+    alphabet = [*"aé", "ж", "і", "α", "א", "ع", "ह", "ก", "か", "カ", "中", "한", "豈", "🙂", "\ud800"]
+    for _ in range(2000):
+        window = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        fast = accel.script_counts(window, language._SCRIPT_RANGES)
+        assert list(fast.items()) == list(language.script_counts(window).items()), window

@@ -768,10 +768,174 @@ accel_space_bigrams(PyObject *module, PyObject *arg)
     return out;
 }
 
+/* Build a str from UCS4 code points (PyUnicode_FromKindAndData picks the narrowest kind). */
+static PyObject *
+str_of(const Py_UCS4 *buf, Py_ssize_t n)
+{
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
+}
+
+/* collapse_whitespace(text) == " ".join(text.split()) */
+static PyObject *
+accel_collapse_whitespace(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "collapse_whitespace() needs a str");
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
+    Py_UCS4 *buf = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof(Py_UCS4));
+    if (buf == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t n = 0;
+    int in_word = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISSPACE(ch)) {
+            in_word = 0;
+            continue;
+        }
+        if (!in_word && n > 0)
+            buf[n++] = ' ';
+        in_word = 1;
+        buf[n++] = ch;
+    }
+    PyObject *out = str_of(buf, n);
+    PyMem_Free(buf);
+    return out;
+}
+
+/* mask_numbers(text, mask) == re.sub(r"\d+(?:[.,:/-]\d+)*", mask, text)
+ * (\d in a str pattern is Py_UNICODE_ISDECIMAL; a separator is kept in the number only
+ * when a digit follows it) */
+static inline int
+is_number_sep(Py_UCS4 ch)
+{
+    return ch == '.' || ch == ',' || ch == ':' || ch == '/' || ch == '-';
+}
+
+static PyObject *
+accel_mask_numbers(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *text, *mask;
+    if (!PyArg_ParseTuple(args, "UU", &text, &mask))
+        return NULL;
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t i = 0;
+    while (i < len && !Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i)))
+        i++;
+    if (i == len)
+        return Py_NewRef(text);
+    const int mkind = PyUnicode_KIND(mask);
+    const void *mdata = PyUnicode_DATA(mask);
+    const Py_ssize_t mlen = PyUnicode_GET_LENGTH(mask);
+    /* each number (>= 1 char) becomes mlen chars */
+    size_t cap = (size_t)len * (size_t)(mlen > 1 ? mlen : 1) + 1;
+    Py_UCS4 *buf = PyMem_Malloc(cap * sizeof(Py_UCS4));
+    if (buf == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t n = 0;
+    for (Py_ssize_t k = 0; k < i; k++)
+        buf[n++] = PyUnicode_READ(kind, data, k);
+    while (i < len) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (!Py_UNICODE_ISDECIMAL(ch)) {
+            buf[n++] = ch;
+            i++;
+            continue;
+        }
+        while (i < len && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i)))
+            i++;
+        while (i + 1 < len && is_number_sep(PyUnicode_READ(kind, data, i)) &&
+               Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i + 1))) {
+            i++;
+            while (i < len && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i)))
+                i++;
+        }
+        for (Py_ssize_t k = 0; k < mlen; k++)
+            buf[n++] = PyUnicode_READ(mkind, mdata, k);
+    }
+    PyObject *out = str_of(buf, n);
+    PyMem_Free(buf);
+    return out;
+}
+
+/* script_counts(window, ranges) -> {tag: count} over the non-ASCII characters of window,
+ * each counted under the first (lo, hi, tag) range that holds it; tags in order of first
+ * appearance (language.py breaks ties by that order). */
+static PyObject *
+accel_script_counts(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *text, *ranges;
+    if (!PyArg_ParseTuple(args, "UO!", &text, &PyTuple_Type, &ranges))
+        return NULL;
+    enum { MAX_RANGES = 64 };
+    Py_ssize_t n_ranges = PyTuple_GET_SIZE(ranges);
+    if (n_ranges > MAX_RANGES) {
+        PyErr_SetString(PyExc_ValueError, "too many script ranges");
+        return NULL;
+    }
+    unsigned long lo[MAX_RANGES], hi[MAX_RANGES];
+    PyObject *tag[MAX_RANGES];
+    for (Py_ssize_t r = 0; r < n_ranges; r++) {
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, r), "kkU", &lo[r], &hi[r], &tag[r]))
+            return NULL;
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    PyObject *order[MAX_RANGES]; /* distinct tags, first appearance first (borrowed) */
+    Py_ssize_t count[MAX_RANGES];
+    Py_ssize_t n_tags = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch < 128)
+            continue;
+        for (Py_ssize_t r = 0; r < n_ranges; r++) {
+            if (lo[r] <= ch && ch <= hi[r]) {
+                Py_ssize_t t = 0;
+                while (t < n_tags && PyUnicode_Compare(order[t], tag[r]) != 0)
+                    t++;
+                if (t == n_tags) {
+                    order[n_tags] = tag[r];
+                    count[n_tags++] = 0;
+                }
+                count[t]++;
+                break;
+            }
+        }
+    }
+    PyObject *out = PyDict_New();
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t t = 0; t < n_tags; t++) {
+        PyObject *boxed = PyLong_FromSsize_t(count[t]);
+        if (boxed == NULL || PyDict_SetItem(out, order[t], boxed) < 0) {
+            Py_XDECREF(boxed);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(boxed);
+    }
+    return out;
+}
+
 static PyMethodDef accel_functions[] = {
     {"count_families", accel_count_families, METH_VARARGS,
      "Lexicon family counts of a scoring view, in cues.count_families' order."},
     {"space_bigrams", accel_space_bigrams, METH_O, "Word bigrams of a text, in order, with repeats."},
+    {"collapse_whitespace", accel_collapse_whitespace, METH_O, "\" \".join(text.split())"},
+    {"mask_numbers", accel_mask_numbers, METH_VARARGS,
+     "re.sub(r'\\d+(?:[.,:/-]\\d+)*', mask, text) (see prompt_skeleton._NUMBER)."},
+    {"script_counts", accel_script_counts, METH_VARARGS,
+     "Non-ASCII characters per script tag, tags in order of first appearance."},
     {NULL, NULL, 0, NULL},
 };
 

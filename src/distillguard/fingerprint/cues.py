@@ -52,7 +52,7 @@ def _variants(cue: str) -> list[str]:
     return out
 
 
-def _trie_regex(words: list[str]) -> str:
+def trie_regex(words: list[str]) -> str:
     trie: dict[str, dict] = {}
     for word in words:
         node = trie
@@ -119,8 +119,8 @@ def _build() -> _Cues:
 
     # Two scans beat one: a top-level "a|b" disables sre's per-position fast reject.
     return _Cues(
-        re.compile(r"\b" + _trie_regex(token_seqs(bounded))),
-        re.compile(_trie_regex(token_seqs(free))),
+        re.compile(r"\b" + trie_regex(token_seqs(bounded))),
+        re.compile(trie_regex(token_seqs(free))),
         frozen,
         word_end,
         bounded,

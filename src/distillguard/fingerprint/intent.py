@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from distillguard.fingerprint.cues import count_families, scoring_view
+from distillguard.fingerprint.cues import count_families, scoring_view, trie_regex
 from distillguard.fingerprint.lexicon import DG_COUNT_NOUNS, DG_MANY
 from distillguard.fingerprint.ngram import default_model
 
@@ -124,11 +124,9 @@ def rubric_from_counts(c: Mapping[str, int]) -> float:
     return _sigmoid(z)
 
 
-_COUNT_NOUN = (
-    r"\s*(?:[\w-]+\s+){0,3}?(?:"
-    + "|".join(sorted(map(re.escape, DG_COUNT_NOUNS), key=len, reverse=True))
-    + ")"
-)
+# The nouns as a trie (cues.trie_regex): the same longest-noun match as a plain
+# alternation sorted longest first, several times faster in sre (this runs once per digit).
+_COUNT_NOUN = r"\s*(?:[\w-]+\s+){0,3}?(?:" + trie_regex(list(DG_COUNT_NOUNS)) + ")"
 # Starts with a character class, so sre skips quickly to candidate positions.
 _DIGIT_QUANTITY = re.compile(r"(?P<num>[1-9](?<![0-9A-Za-z_.,][1-9])\d{0,5})(?!\d)" + _COUNT_NOUN)
 _WORD_QUANTITY = re.compile(

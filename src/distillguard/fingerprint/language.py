@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 
 from distillguard.fingerprint.cues import count_families, scoring_view
+from distillguard.fingerprint.native import accel
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _SCRIPT_WINDOW = 512  # chars inspected for the script decision
@@ -41,15 +42,21 @@ def _script_of(ch: str) -> str | None:
     return None
 
 
-def _dominant_script(view: str) -> str | None:
-    window = view[:_SCRIPT_WINDOW]
-    if window.isascii():
-        return None
+def script_counts(window: str) -> dict[str, int]:
+    """Non-ASCII characters per script tag; tags in order of first appearance (max() ties)."""
     counts: dict[str, int] = {}
     for ch in _NON_ASCII.findall(window):
         tag = _script_of(ch)
         if tag is not None:
             counts[tag] = counts.get(tag, 0) + 1
+    return counts
+
+
+def _dominant_script(view: str) -> str | None:
+    window = view[:_SCRIPT_WINDOW]
+    if window.isascii():
+        return None
+    counts = accel.script_counts(window, _SCRIPT_RANGES) if accel is not None else script_counts(window)
     if not counts:
         return None
     if counts.get("kana", 0) >= 2:  # Japanese mixes kana into Han

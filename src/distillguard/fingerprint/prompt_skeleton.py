@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from distillguard.fingerprint.native import accel
+
 # Only the head of a very long prompt is skeletonized: templates put their fixed part
 # first, and this bounds the cost of a pasted document.
 SKELETON_CHARS = 1024
@@ -46,6 +48,9 @@ def skeleton(text: str) -> str:
         text = _EMAIL.sub("<email>", text)
     if any(q in text for q in _QUOTE_CHARS):
         text = _QUOTED.sub("<q>", text)
+    if accel is not None:  # the same two steps in C (tests/fingerprint/test_accel.py)
+        text = _NAME.sub("<name>", accel.mask_numbers(text, "<n>"))
+        return accel.collapse_whitespace(text.lower())
     text = _NUMBER.sub("<n>", text)
     text = _NAME.sub("<name>", text)
     return " ".join(text.lower().split())
