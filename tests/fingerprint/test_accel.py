@@ -117,3 +117,21 @@ def test_script_counts_match_the_reference_in_value_and_order() -> None:
         window = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
         fast = accel.script_counts(window, language._SCRIPT_RANGES)
         assert list(fast.items()) == list(language.script_counts(window).items()), window
+
+
+def test_quantity_walk_matches_the_regex() -> None:
+    from distillguard.fingerprint import intent
+    from distillguard.fingerprint.lexicon import DG_COUNT_NOUNS
+
+    assert accel is not None and intent._NOUN_TRIE is not None
+    rng = random.Random(37)
+    parts = [*DG_COUNT_NOUNS[:12], "5", "12", "1234567", "20", "٣", "x", "-", "of", "new", "a5", ".7", ",8"]
+    parts += [" ", "  ", "\n", "\u3000", "_", "e-mail", "questionsx", "9999999"]
+    texts = ["".join(rng.choice(parts) for _ in range(rng.randrange(1, 20))) for _ in range(4000)]
+    texts += ["generate 50 new diverse questions", "1 2 3 4 questions", "a 5 b c d e questions", "5"]
+    nonzero = 0
+    for text in texts:
+        expected = intent.max_count(text)
+        nonzero += expected > 0
+        assert accel.max_quantity(text, intent._NOUN_TRIE) == expected, text
+    assert nonzero > 500

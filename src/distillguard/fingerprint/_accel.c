@@ -927,6 +927,109 @@ accel_script_counts(PyObject *module, PyObject *args)
     return out;
 }
 
+/* End of the longest cue of `trie` that starts exactly at pos, or -1. */
+static Py_ssize_t
+trie_longest_at(const CueTrie *self, int kind, const void *data, Py_ssize_t len, Py_ssize_t pos)
+{
+    const TrieNode *node = self->nodes;
+    Py_ssize_t best = -1;
+    for (Py_ssize_t j = pos; j < len;) {
+        int32_t child = trie_child(self, node, PyUnicode_READ(kind, data, j));
+        if (child < 0)
+            break;
+        node = self->nodes + child;
+        j++;
+        if (node->cue >= 0) {
+            int ok = 1;
+            if (node->needs_boundary) {
+                int before = is_word(PyUnicode_READ(kind, data, j - 1));
+                int after = j < len ? is_word(PyUnicode_READ(kind, data, j)) : 0;
+                ok = before != after;
+            }
+            if (ok)
+                best = j;
+        }
+    }
+    return best;
+}
+
+static inline int
+quantity_blocker(Py_UCS4 ch) /* [0-9A-Za-z_.,]: a digit after one of these is not a count */
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+           ch == '_' || ch == '.' || ch == ',';
+}
+
+/* max_quantity(view, noun_trie) == max((int(m["num"]) for m in re.finditer(
+ *     r"(?P<num>[1-9](?<![0-9A-Za-z_.,][1-9])\d{0,5})(?!\d)\s*(?:[\w-]+\s+){0,3}?(?:<nouns>)",
+ *     view)), default=0)   -- intent._DIGIT_QUANTITY, with the nouns as a trie.
+ * Deterministic walk: the number is the whole digit run (at most 6 digits); words and
+ * whitespace runs are maximal; the noun is tried before each of up to 3 words. */
+static PyObject *
+accel_max_quantity(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *view;
+    CueTrie *nouns;
+    if (!PyArg_ParseTuple(args, "UO!", &view, &CueTrieType, &nouns))
+        return NULL;
+    if (!trie_ready(nouns))
+        return NULL;
+    const int kind = PyUnicode_KIND(view);
+    const void *data = PyUnicode_DATA(view);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(view);
+    long best = 0;
+    Py_ssize_t pos = 0;
+    while (pos < len) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, pos);
+        if (ch < '1' || ch > '9' || (pos > 0 && quantity_blocker(PyUnicode_READ(kind, data, pos - 1)))) {
+            pos++;
+            continue;
+        }
+        Py_ssize_t j = pos + 1;
+        while (j < len && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, j)))
+            j++;
+        if (j - pos > 6) {
+            pos++;
+            continue;
+        }
+        long value = 0;
+        for (Py_ssize_t k = pos; k < j; k++)
+            value = 10 * value + Py_UNICODE_TODECIMAL(PyUnicode_READ(kind, data, k));
+        while (j < len && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)))
+            j++;
+        Py_ssize_t end = -1;
+        for (int words = 0;; words++) {
+            end = trie_longest_at(nouns, kind, data, len, j);
+            if (end >= 0 || words == 3)
+                break;
+            Py_ssize_t k = j;
+            while (k < len) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, k);
+                if (!(is_word(c) || c == '-'))
+                    break;
+                k++;
+            }
+            if (k == j)
+                break;
+            Py_ssize_t m = k;
+            while (m < len && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, m)))
+                m++;
+            if (m == k)
+                break;
+            j = m;
+        }
+        if (end < 0) {
+            pos++;
+            continue;
+        }
+        if (value > best)
+            best = value;
+        pos = end;
+    }
+    return PyLong_FromLong(best);
+}
+
 static PyMethodDef accel_functions[] = {
     {"count_families", accel_count_families, METH_VARARGS,
      "Lexicon family counts of a scoring view, in cues.count_families' order."},
@@ -934,6 +1037,8 @@ static PyMethodDef accel_functions[] = {
     {"collapse_whitespace", accel_collapse_whitespace, METH_O, "\" \".join(text.split())"},
     {"mask_numbers", accel_mask_numbers, METH_VARARGS,
      "re.sub(r'\\d+(?:[.,:/-]\\d+)*', mask, text) (see prompt_skeleton._NUMBER)."},
+    {"max_quantity", accel_max_quantity, METH_VARARGS,
+     "Largest '<count> <up to 3 words> <noun>' count in a view (see intent._DIGIT_QUANTITY)."},
     {"script_counts", accel_script_counts, METH_VARARGS,
      "Non-ASCII characters per script tag, tags in order of first appearance."},
     {NULL, NULL, 0, NULL},

@@ -128,8 +128,9 @@ def _build() -> _Cues:
     )
 
 
-def _flat_trie(cues: list[str], word_end: dict[str, bool], word_start: bool) -> CueTrie:
-    """The C scanner for the same cues: nodes (child_start, n_children, cue, needs_boundary)."""
+def flat_trie(cues: list[str], word_end: dict[str, bool], word_start: bool) -> CueTrie:
+    """The C scanner for `cues` (needs the accelerator): its findall equals the regex
+    "\\b" * word_start + trie_regex(cues, with "\\x00" after those with word_end)."""
     children: list[dict[str, int]] = [{}]
     ends: dict[int, int] = {}
     for index, cue in enumerate(cues):
@@ -155,8 +156,8 @@ WORD_CUES, FREE_CUES, CUE_FAMILIES = _CUES.word_cues, _CUES.free_cues, _CUES.fam
 # findall of each scan: the C trie when built, else the regex (identical results; tested)
 _TRIES = (
     (
-        _flat_trie(_CUES.bounded, _CUES.word_end, word_start=True),
-        _flat_trie(_CUES.free, _CUES.word_end, word_start=False),
+        flat_trie(_CUES.bounded, _CUES.word_end, word_start=True),
+        flat_trie(_CUES.free, _CUES.word_end, word_start=False),
     )
     if accel is not None
     else None

@@ -20,8 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from distillguard.fingerprint.cues import count_families, scoring_view, trie_regex
+from distillguard.fingerprint.cues import count_families, flat_trie, scoring_view, trie_regex
 from distillguard.fingerprint.lexicon import DG_COUNT_NOUNS, DG_MANY
+from distillguard.fingerprint.native import accel
 from distillguard.fingerprint.ngram import default_model
 
 _NGRAM_GATE_PREFIXES = ("cot_", "rub_", "dg_", "ngram_gate")
@@ -134,11 +135,27 @@ _WORD_QUANTITY = re.compile(
 )
 
 
-def _quantity(view: str, many_word: bool) -> tuple[float, float]:
-    """(asks for >= 5 items, asks for >= 20 items) from "<count> <up to 3 words> <noun>"."""
+_NOUN_TRIE = (
+    flat_trie(list(DG_COUNT_NOUNS), dict.fromkeys(DG_COUNT_NOUNS, False), word_start=False)
+    if accel is not None
+    else None
+)
+
+
+def max_count(view: str) -> int:
+    """The largest <count> of the _DIGIT_QUANTITY matches in `view` (0 without any)."""
     best = 0
     for m in _DIGIT_QUANTITY.finditer(view):
         best = max(best, int(m.group("num")))
+    return best
+
+
+def _quantity(view: str, many_word: bool) -> tuple[float, float]:
+    """(asks for >= 5 items, asks for >= 20 items) from "<count> <up to 3 words> <noun>"."""
+    if accel is not None and _NOUN_TRIE is not None:
+        best = accel.max_quantity(view, _NOUN_TRIE)  # same walk in C (test_accel.py)
+    else:
+        best = max_count(view)
     if best < 20 and many_word and _WORD_QUANTITY.search(view):
         best = 100
     return (1.0 if best >= 5 else 0.0), (1.0 if best >= 20 else 0.0)
