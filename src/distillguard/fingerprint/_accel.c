@@ -54,6 +54,55 @@ is_word(Py_UCS4 ch)
     return Py_UNICODE_ISALNUM(ch) || ch == '_';
 }
 
+/* A str as a plain UCS4 array: the loops below then index memory directly instead of
+ * switching on the string's kind for every character. Short texts use the stack. */
+#define TEXT_STACK 4096
+typedef struct {
+    const Py_UCS4 *s;
+    Py_ssize_t len;
+    Py_UCS4 *heap;
+    Py_UCS4 stack[TEXT_STACK];
+} Text;
+
+static int
+text_open(Text *t, PyObject *str)
+{
+    t->heap = NULL;
+    t->len = PyUnicode_GET_LENGTH(str);
+    const int kind = PyUnicode_KIND(str);
+    if (kind == PyUnicode_4BYTE_KIND) {
+        t->s = PyUnicode_4BYTE_DATA(str);
+        return 0;
+    }
+    Py_UCS4 *buf = t->stack;
+    if (t->len > TEXT_STACK) {
+        buf = t->heap = PyMem_Malloc((size_t)t->len * sizeof(Py_UCS4));
+        if (buf == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *d = PyUnicode_1BYTE_DATA(str);
+        for (Py_ssize_t i = 0; i < t->len; i++)
+            buf[i] = d[i];
+    }
+    else {
+        const Py_UCS2 *d = PyUnicode_2BYTE_DATA(str);
+        for (Py_ssize_t i = 0; i < t->len; i++)
+            buf[i] = d[i];
+    }
+    t->s = buf;
+    return 0;
+}
+
+static void
+text_close(Text *t)
+{
+    PyMem_Free(t->heap);
+    t->heap = NULL;
+}
+
 static void
 CueTrie_dealloc(CueTrie *self)
 {
@@ -174,16 +223,16 @@ trie_child(const CueTrie *self, const TrieNode *node, Py_UCS4 ch)
 
 /* The next match at or after *pos: returns its cue index and moves *pos past it, or -1. */
 static int32_t
-trie_next(const CueTrie *self, int kind, const void *data, Py_ssize_t len, Py_ssize_t *pos_io)
+trie_next(const CueTrie *self, const Py_UCS4 *s, Py_ssize_t len, Py_ssize_t *pos_io)
 {
     const TrieNode *root = self->nodes;
     Py_ssize_t pos = *pos_io;
     while (pos < len) {
-        if (self->word_start && pos > 0 && is_word(PyUnicode_READ(kind, data, pos - 1))) {
+        if (self->word_start && pos > 0 && is_word(s[pos - 1])) {
             pos++;
             continue;
         }
-        Py_UCS4 first = PyUnicode_READ(kind, data, pos);
+        Py_UCS4 first = s[pos];
         int32_t child = first < 128 ? self->root_ascii[first] : trie_child(self, root, first);
         if (child < 0) {
             pos++;
@@ -194,7 +243,7 @@ trie_next(const CueTrie *self, int kind, const void *data, Py_ssize_t len, Py_ss
         int32_t best_cue = -1;
         for (Py_ssize_t j = pos; j < len;) {
             if (j > pos)
-                child = trie_child(self, node, PyUnicode_READ(kind, data, j));
+                child = trie_child(self, node, s[j]);
             if (child < 0)
                 break;
             node = self->nodes + child;
@@ -203,8 +252,8 @@ trie_next(const CueTrie *self, int kind, const void *data, Py_ssize_t len, Py_ss
                 /* \b after the cue: word-ness of the last cue char differs from the next */
                 int ok = 1;
                 if (node->needs_boundary) {
-                    int before = is_word(PyUnicode_READ(kind, data, j - 1));
-                    int after = j < len ? is_word(PyUnicode_READ(kind, data, j)) : 0;
+                    int before = is_word(s[j - 1]);
+                    int after = j < len ? is_word(s[j]) : 0;
                     ok = before != after;
                 }
                 if (ok) {
@@ -242,20 +291,19 @@ CueTrie_findall(CueTrie *self, PyObject *arg)
     }
     if (!trie_ready(self) || PyUnicode_READY(arg) < 0)
         return NULL;
-    const int kind = PyUnicode_KIND(arg);
-    const void *data = PyUnicode_DATA(arg);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
-    PyObject *found = PyList_New(0);
-    if (found == NULL)
+    Text tx;
+    if (text_open(&tx, arg) < 0)
         return NULL;
+    const Py_UCS4 *s = tx.s;
+    const Py_ssize_t len = tx.len;
+    PyObject *found = PyList_New(0);
     Py_ssize_t pos = 0;
     int32_t cue;
-    while ((cue = trie_next(self, kind, data, len, &pos)) >= 0) {
-        if (PyList_Append(found, PyTuple_GET_ITEM(self->cues, cue)) < 0) {
-            Py_DECREF(found);
-            return NULL;
-        }
+    while (found != NULL && (cue = trie_next(self, s, len, &pos)) >= 0) {
+        if (PyList_Append(found, PyTuple_GET_ITEM(self->cues, cue)) < 0)
+            Py_CLEAR(found);
     }
+    text_close(&tx);
     return found;
 }
 
@@ -528,14 +576,19 @@ NgramTable_sums(NgramTable *self, PyObject *args)
         return NULL;
     if (!table_ready(self, size_a, size_b))
         return NULL;
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    Text tx;
+    if (text_open(&tx, text) < 0)
+        return NULL;
+    const Py_UCS4 *s = tx.s;
+    const Py_ssize_t len = tx.len;
     uint32_t *idx = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof(uint32_t));
-    if (idx == NULL)
+    if (idx == NULL) {
+        text_close(&tx);
         return PyErr_NoMemory();
+    }
     for (Py_ssize_t i = 0; i < len; i++)
-        idx[i] = alpha_index(self, PyUnicode_READ(kind, data, i));
+        idx[i] = alpha_index(self, s[i]);
+    text_close(&tx);
     PyObject *result = sum_indices(self, idx, len, size_a, size_b);
     PyMem_Free(idx);
     return result;
@@ -560,9 +613,11 @@ NgramTable_sums_of_words(NgramTable *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "head and tail must be >= 0");
         return NULL;
     }
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    Text tx;
+    if (text_open(&tx, text) < 0)
+        return NULL;
+    const Py_UCS4 *s = tx.s;
+    const Py_ssize_t len = tx.len;
     /* joined: the alphabet indices of " ".join(text.split()), at most len long */
     uint32_t *joined = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof(uint32_t));
     /* flat: 2 pads + head + 1 + tail at most, or 2 + len */
@@ -571,13 +626,14 @@ NgramTable_sums_of_words(NgramTable *self, PyObject *args)
     if (joined == NULL || flat == NULL) {
         PyMem_Free(joined);
         PyMem_Free(flat);
+        text_close(&tx);
         return PyErr_NoMemory();
     }
     const uint32_t space = alpha_index(self, ' ');
     Py_ssize_t n = 0;
     int in_word = 0;
     for (Py_ssize_t i = 0; i < len; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        Py_UCS4 ch = s[i];
         if (Py_UNICODE_ISSPACE(ch)) {
             in_word = 0;
             continue;
@@ -587,6 +643,7 @@ NgramTable_sums_of_words(NgramTable *self, PyObject *args)
         in_word = 1;
         joined[n++] = alpha_index(self, ch);
     }
+    text_close(&tx);
     Py_ssize_t m = 0;
     flat[m++] = space;
     if (n > head + tail) {
@@ -644,9 +701,11 @@ accel_count_families(PyObject *module, PyObject *args)
         return NULL;
     if (!trie_ready(tries[0]) || !trie_ready(tries[1]))
         return NULL;
-    const int kind = PyUnicode_KIND(view);
-    const void *data = PyUnicode_DATA(view);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(view);
+    Text tx;
+    if (text_open(&tx, view) < 0)
+        return NULL;
+    const Py_UCS4 *s = tx.s;
+    const Py_ssize_t len = tx.len;
     PyObject **cue_of = NULL; /* distinct cues in order of first occurrence (borrowed) */
     Py_ssize_t *count_of = NULL;
     Py_ssize_t n_distinct = 0, capacity = 0;
@@ -654,7 +713,7 @@ accel_count_families(PyObject *module, PyObject *args)
     for (int t = 0; t < 2; t++) {
         Py_ssize_t pos = 0;
         int32_t cue;
-        while ((cue = trie_next(tries[t], kind, data, len, &pos)) >= 0) {
+        while ((cue = trie_next(tries[t], s, len, &pos)) >= 0) {
             PyObject *text = PyTuple_GET_ITEM(tries[t]->cues, cue);
             Py_ssize_t k = 0;
             while (k < n_distinct && cue_of[k] != text)
@@ -710,6 +769,7 @@ accel_count_families(PyObject *module, PyObject *args)
 nomem:
     PyErr_NoMemory();
 done:
+    text_close(&tx);
     PyMem_Free(cue_of);
     PyMem_Free(count_of);
     return result;
@@ -728,24 +788,24 @@ accel_space_bigrams(PyObject *module, PyObject *arg)
     }
     if (PyUnicode_READY(arg) < 0)
         return NULL;
-    const int kind = PyUnicode_KIND(arg);
-    const void *data = PyUnicode_DATA(arg);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
-    PyObject *out = PyList_New(0);
-    if (out == NULL)
+    Text tx;
+    if (text_open(&tx, arg) < 0)
         return NULL;
+    const Py_UCS4 *s = tx.s;
+    const Py_ssize_t len = tx.len;
+    PyObject *out = PyList_New(0);
     Py_ssize_t prev_start = -1, prev_end = -1, i = 0;
-    while (i < len) {
-        while (i < len && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+    while (out != NULL && i < len) {
+        while (i < len && Py_UNICODE_ISSPACE(s[i]))
             i++;
         if (i >= len)
             break;
         Py_ssize_t start = i;
-        while (i < len && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+        while (i < len && !Py_UNICODE_ISSPACE(s[i]))
             i++;
         if (prev_start >= 0) {
             PyObject *bigram;
-            if (start == prev_end + 1 && PyUnicode_READ(kind, data, prev_end) == ' ') {
+            if (start == prev_end + 1 && s[prev_end] == ' ') {
                 bigram = PyUnicode_Substring(arg, prev_start, i);
             }
             else {
@@ -755,16 +815,14 @@ accel_space_bigrams(PyObject *module, PyObject *arg)
                 Py_XDECREF(a);
                 Py_XDECREF(b);
             }
-            if (bigram == NULL || PyList_Append(out, bigram) < 0) {
-                Py_XDECREF(bigram);
-                Py_DECREF(out);
-                return NULL;
-            }
-            Py_DECREF(bigram);
+            if (bigram == NULL || PyList_Append(out, bigram) < 0)
+                Py_CLEAR(out);
+            Py_XDECREF(bigram);
         }
         prev_start = start;
         prev_end = i;
     }
+    text_close(&tx);
     return out;
 }
 
@@ -784,16 +842,20 @@ accel_collapse_whitespace(PyObject *module, PyObject *arg)
         PyErr_SetString(PyExc_TypeError, "collapse_whitespace() needs a str");
         return NULL;
     }
-    const int kind = PyUnicode_KIND(arg);
-    const void *data = PyUnicode_DATA(arg);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
+    Text tx;
+    if (text_open(&tx, arg) < 0)
+        return NULL;
+    const Py_UCS4 *s = tx.s;
+    const Py_ssize_t len = tx.len;
     Py_UCS4 *buf = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof(Py_UCS4));
-    if (buf == NULL)
+    if (buf == NULL) {
+        text_close(&tx);
         return PyErr_NoMemory();
+    }
     Py_ssize_t n = 0;
     int in_word = 0;
     for (Py_ssize_t i = 0; i < len; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        Py_UCS4 ch = s[i];
         if (Py_UNICODE_ISSPACE(ch)) {
             in_word = 0;
             continue;
@@ -803,6 +865,7 @@ accel_collapse_whitespace(PyObject *module, PyObject *arg)
         in_word = 1;
         buf[n++] = ch;
     }
+    text_close(&tx);
     PyObject *out = str_of(buf, n);
     PyMem_Free(buf);
     return out;
@@ -824,43 +887,50 @@ accel_mask_numbers(PyObject *module, PyObject *args)
     PyObject *text, *mask;
     if (!PyArg_ParseTuple(args, "UU", &text, &mask))
         return NULL;
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    Text tx;
+    if (text_open(&tx, text) < 0)
+        return NULL;
+    const Py_UCS4 *s = tx.s;
+    const Py_ssize_t len = tx.len;
     Py_ssize_t i = 0;
-    while (i < len && !Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i)))
+    while (i < len && !Py_UNICODE_ISDECIMAL(s[i]))
         i++;
-    if (i == len)
+    if (i == len) {
+        text_close(&tx);
         return Py_NewRef(text);
+    }
     const int mkind = PyUnicode_KIND(mask);
     const void *mdata = PyUnicode_DATA(mask);
     const Py_ssize_t mlen = PyUnicode_GET_LENGTH(mask);
     /* each number (>= 1 char) becomes mlen chars */
     size_t cap = (size_t)len * (size_t)(mlen > 1 ? mlen : 1) + 1;
     Py_UCS4 *buf = PyMem_Malloc(cap * sizeof(Py_UCS4));
-    if (buf == NULL)
+    if (buf == NULL) {
+        text_close(&tx);
         return PyErr_NoMemory();
+    }
     Py_ssize_t n = 0;
     for (Py_ssize_t k = 0; k < i; k++)
-        buf[n++] = PyUnicode_READ(kind, data, k);
+        buf[n++] = s[k];
     while (i < len) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        Py_UCS4 ch = s[i];
         if (!Py_UNICODE_ISDECIMAL(ch)) {
             buf[n++] = ch;
             i++;
             continue;
         }
-        while (i < len && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i)))
+        while (i < len && Py_UNICODE_ISDECIMAL(s[i]))
             i++;
-        while (i + 1 < len && is_number_sep(PyUnicode_READ(kind, data, i)) &&
-               Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i + 1))) {
+        while (i + 1 < len && is_number_sep(s[i]) &&
+               Py_UNICODE_ISDECIMAL(s[i + 1])) {
             i++;
-            while (i < len && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i)))
+            while (i < len && Py_UNICODE_ISDECIMAL(s[i]))
                 i++;
         }
         for (Py_ssize_t k = 0; k < mlen; k++)
             buf[n++] = PyUnicode_READ(mkind, mdata, k);
     }
+    text_close(&tx);
     PyObject *out = str_of(buf, n);
     PyMem_Free(buf);
     return out;
@@ -888,14 +958,16 @@ accel_script_counts(PyObject *module, PyObject *args)
         if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, r), "kkU", &lo[r], &hi[r], &tag[r]))
             return NULL;
     }
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    Text tx;
+    if (text_open(&tx, text) < 0)
+        return NULL;
+    const Py_UCS4 *s = tx.s;
+    const Py_ssize_t len = tx.len;
     PyObject *order[MAX_RANGES]; /* distinct tags, first appearance first (borrowed) */
     Py_ssize_t count[MAX_RANGES];
     Py_ssize_t n_tags = 0;
     for (Py_ssize_t i = 0; i < len; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        Py_UCS4 ch = s[i];
         if (ch < 128)
             continue;
         for (Py_ssize_t r = 0; r < n_ranges; r++) {
@@ -912,6 +984,7 @@ accel_script_counts(PyObject *module, PyObject *args)
             }
         }
     }
+    text_close(&tx);
     PyObject *out = PyDict_New();
     if (out == NULL)
         return NULL;
@@ -929,12 +1002,12 @@ accel_script_counts(PyObject *module, PyObject *args)
 
 /* End of the longest cue of `trie` that starts exactly at pos, or -1. */
 static Py_ssize_t
-trie_longest_at(const CueTrie *self, int kind, const void *data, Py_ssize_t len, Py_ssize_t pos)
+trie_longest_at(const CueTrie *self, const Py_UCS4 *s, Py_ssize_t len, Py_ssize_t pos)
 {
     const TrieNode *node = self->nodes;
     Py_ssize_t best = -1;
     for (Py_ssize_t j = pos; j < len;) {
-        int32_t child = trie_child(self, node, PyUnicode_READ(kind, data, j));
+        int32_t child = trie_child(self, node, s[j]);
         if (child < 0)
             break;
         node = self->nodes + child;
@@ -942,8 +1015,8 @@ trie_longest_at(const CueTrie *self, int kind, const void *data, Py_ssize_t len,
         if (node->cue >= 0) {
             int ok = 1;
             if (node->needs_boundary) {
-                int before = is_word(PyUnicode_READ(kind, data, j - 1));
-                int after = j < len ? is_word(PyUnicode_READ(kind, data, j)) : 0;
+                int before = is_word(s[j - 1]);
+                int after = j < len ? is_word(s[j]) : 0;
                 ok = before != after;
             }
             if (ok)
@@ -975,19 +1048,21 @@ accel_max_quantity(PyObject *module, PyObject *args)
         return NULL;
     if (!trie_ready(nouns))
         return NULL;
-    const int kind = PyUnicode_KIND(view);
-    const void *data = PyUnicode_DATA(view);
-    const Py_ssize_t len = PyUnicode_GET_LENGTH(view);
+    Text tx;
+    if (text_open(&tx, view) < 0)
+        return NULL;
+    const Py_UCS4 *s = tx.s;
+    const Py_ssize_t len = tx.len;
     long best = 0;
     Py_ssize_t pos = 0;
     while (pos < len) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, pos);
-        if (ch < '1' || ch > '9' || (pos > 0 && quantity_blocker(PyUnicode_READ(kind, data, pos - 1)))) {
+        Py_UCS4 ch = s[pos];
+        if (ch < '1' || ch > '9' || (pos > 0 && quantity_blocker(s[pos - 1]))) {
             pos++;
             continue;
         }
         Py_ssize_t j = pos + 1;
-        while (j < len && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, j)))
+        while (j < len && Py_UNICODE_ISDECIMAL(s[j]))
             j++;
         if (j - pos > 6) {
             pos++;
@@ -995,17 +1070,17 @@ accel_max_quantity(PyObject *module, PyObject *args)
         }
         long value = 0;
         for (Py_ssize_t k = pos; k < j; k++)
-            value = 10 * value + Py_UNICODE_TODECIMAL(PyUnicode_READ(kind, data, k));
-        while (j < len && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)))
+            value = 10 * value + Py_UNICODE_TODECIMAL(s[k]);
+        while (j < len && Py_UNICODE_ISSPACE(s[j]))
             j++;
         Py_ssize_t end = -1;
         for (int words = 0;; words++) {
-            end = trie_longest_at(nouns, kind, data, len, j);
+            end = trie_longest_at(nouns, s, len, j);
             if (end >= 0 || words == 3)
                 break;
             Py_ssize_t k = j;
             while (k < len) {
-                Py_UCS4 c = PyUnicode_READ(kind, data, k);
+                Py_UCS4 c = s[k];
                 if (!(is_word(c) || c == '-'))
                     break;
                 k++;
@@ -1013,7 +1088,7 @@ accel_max_quantity(PyObject *module, PyObject *args)
             if (k == j)
                 break;
             Py_ssize_t m = k;
-            while (m < len && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, m)))
+            while (m < len && Py_UNICODE_ISSPACE(s[m]))
                 m++;
             if (m == k)
                 break;
@@ -1027,6 +1102,7 @@ accel_max_quantity(PyObject *module, PyObject *args)
             best = value;
         pos = end;
     }
+    text_close(&tx);
     return PyLong_FromLong(best);
 }
 
