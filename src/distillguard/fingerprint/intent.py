@@ -100,11 +100,12 @@ DATAGEN_WEIGHTS = {
 }
 
 
-def cot_from_counts(c: Mapping[str, int]) -> float:
+def cot_from_counts(c: Mapping[str, int], family_sum: float | None = None) -> float:
+    """`family_sum`: _family_sum(c, COT_WEIGHTS, "cot_") when the caller has it already."""
     w = COT_WEIGHTS
     reason = _presence(c, "cot_reason") or _presence(c, "cot_elicit")
     steps = _presence(c, "cot_step_strong") or _presence(c, "cot_step_weak")
-    z = w["bias"] + _family_sum(c, w, "cot_")
+    z = w["bias"] + (_family_sum(c, w, "cot_") if family_sum is None else family_sum)
     if reason or steps:
         z += w["show_x_reasoning"] * min(_presence(c, "cot_show"), 1.0)
         z += w["final_x_reasoning"] * min(_presence(c, "cot_final"), 1.0)
@@ -115,10 +116,10 @@ def cot_from_counts(c: Mapping[str, int]) -> float:
     return _sigmoid(z)
 
 
-def rubric_from_counts(c: Mapping[str, int]) -> float:
+def rubric_from_counts(c: Mapping[str, int], family_sum: float | None = None) -> float:
     w = RUBRIC_WEIGHTS
     z = w["bias"] + w["code"] * _presence(c, "code")
-    z += _family_sum(c, w, "rub_")
+    z += _family_sum(c, w, "rub_") if family_sum is None else family_sum
     if c.get("rub_grade"):
         z += w["grade_x_target"] * min(_presence(c, "rub_target"), 1.0)
         z += w["grade_x_criteria"] * min(_presence(c, "rub_criteria"), 1.0)
@@ -161,10 +162,10 @@ def _quantity(view: str, many_word: bool) -> tuple[float, float]:
     return (1.0 if best >= 5 else 0.0), (1.0 if best >= 20 else 0.0)
 
 
-def datagen_from_counts(c: Mapping[str, int], view: str) -> float:
+def datagen_from_counts(c: Mapping[str, int], view: str, family_sum: float | None = None) -> float:
     w = DATAGEN_WEIGHTS
     z = w["bias"] + w["code"] * _presence(c, "code")
-    z += _family_sum(c, w, "dg_")
+    z += _family_sum(c, w, "dg_") if family_sum is None else family_sum
     quantity = large = 0.0
     if any(c.get(f) for f in ("dg_generate", "dg_data", "dg_items", "dg_format", "dg_diverse", "dg_many")):
         # gated: the quantity regexes only run on prompts that could be datagen at all
@@ -196,13 +197,37 @@ def intent_scores(
         view = scoring_view(text)
     if counts is None:
         counts = count_families(view)
-    lexicon = (cot_from_counts(counts), rubric_from_counts(counts), datagen_from_counts(counts, view))
+    # One pass over the (few) families: each intent's weighted terms, in the dict's order,
+    # summed by sum() exactly as _family_sum sums them; and the n-gram gate.
+    terms: tuple[list[float], list[float], list[float]] = ([], [], [])
+    gated = False
+    for family, n in counts.items():
+        found = _TERM_OF.get(family)
+        if found is not None and n:
+            terms[found[0]].append(found[1] * (1.0 if n == 1 else 1.5))
+        gated = gated or family.startswith(_NGRAM_GATE_PREFIXES)
+    lexicon = (
+        cot_from_counts(counts, sum(terms[0])),
+        rubric_from_counts(counts, sum(terms[1])),
+        datagen_from_counts(counts, view, sum(terms[2])),
+    )
     model = default_model()
-    if model is None or not any(f.startswith(_NGRAM_GATE_PREFIXES) for f in counts):
+    if model is None or not gated:
         # No cue or hint at all: the n-gram model (about half the cost of enrich) is skipped.
         return IntentScores(*lexicon)
     cot, rubric, datagen = (max(p, _sigmoid(z)) for p, z in zip(lexicon, model.logits(text), strict=True))
     return IntentScores(cot, rubric, datagen)
+
+
+# family -> (intent index, weight) for the families _family_sum adds for each intent
+_TERM_OF: dict[str, tuple[int, float]] = {
+    family: (index, weight)
+    for index, (weights, prefix) in enumerate(
+        ((COT_WEIGHTS, "cot_"), (RUBRIC_WEIGHTS, "rub_"), (DATAGEN_WEIGHTS, "dg_"))
+    )
+    for family, weight in weights.items()
+    if family.startswith(prefix)
+}
 
 
 def cot_score(text: str) -> float:
