@@ -78,3 +78,16 @@ def test_long_prompts_are_scored_on_head_and_tail() -> None:
     assert cot_score(filler + " Let's think step by step.") > 0.5
     assert cot_score("Let's think step by step. " + filler) > 0.5
     assert cot_score(filler[:20000] + " Let's think step by step. " + filler[:20000]) < 0.5
+
+
+def test_scores_without_intent_cues_equal_the_lexicon_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from distillguard.fingerprint import intent
+
+    monkeypatch.setattr(intent, "default_model", lambda: None)
+    for counts in ({}, {"code": 1}, {"lang_en": 3, "code": 2}, {"code": 5, "ngram_gate": 1}):
+        expected = (
+            intent.cot_from_counts(counts),
+            intent.rubric_from_counts(counts),
+            intent.datagen_from_counts(counts, "write 50 questions"),
+        )
+        assert tuple(intent.intent_scores("x", "write 50 questions", counts)) == expected

@@ -200,17 +200,21 @@ def intent_scores(
     # One pass over the (few) families: each intent's weighted terms, in the dict's order,
     # summed by sum() exactly as _family_sum sums them; and the n-gram gate.
     terms: tuple[list[float], list[float], list[float]] = ([], [], [])
-    gated = False
+    gated = cued = False
     for family, n in counts.items():
         found = _TERM_OF.get(family)
         if found is not None and n:
             terms[found[0]].append(found[1] * (1.0 if n == 1 else 1.5))
+        cued = cued or family.startswith(_INTENT_PREFIXES)
         gated = gated or family.startswith(_NGRAM_GATE_PREFIXES)
-    lexicon = (
-        cot_from_counts(counts, sum(terms[0])),
-        rubric_from_counts(counts, sum(terms[1])),
-        datagen_from_counts(counts, view, sum(terms[2])),
-    )
+    if cued:
+        lexicon = (
+            cot_from_counts(counts, sum(terms[0])),
+            rubric_from_counts(counts, sum(terms[1])),
+            datagen_from_counts(counts, view, sum(terms[2])),
+        )
+    else:  # no intent cue: the three functions' results depend on the "code" count only
+        lexicon = _LEXICON_WITHOUT_CUES[min(counts.get("code", 0), 2)]
     model = default_model()
     if model is None or not gated:
         # No cue or hint at all: the n-gram model (about half the cost of enrich) is skipped.
@@ -228,6 +232,15 @@ _TERM_OF: dict[str, tuple[int, float]] = {
     for family, weight in weights.items()
     if family.startswith(prefix)
 }
+
+
+_INTENT_PREFIXES = ("cot_", "rub_", "dg_")
+# What cot/rubric/datagen_from_counts return for counts without any intent family, by the
+# number of "code" cues (0, 1, 2 or more): computed by those functions themselves.
+_LEXICON_WITHOUT_CUES = tuple(
+    (cot_from_counts(c), rubric_from_counts(c), datagen_from_counts(c, ""))
+    for c in ({}, {"code": 1}, {"code": 2})
+)
 
 
 def cot_score(text: str) -> float:

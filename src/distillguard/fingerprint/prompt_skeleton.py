@@ -32,6 +32,7 @@ _QUOTED = re.compile(
     r"|「[^」\n]{1,300}」|『[^』\n]{1,300}』|`[^`\n]{1,300}`|'(?<!\w')[^'\n]{1,300}'(?!\w)"
 )
 _QUOTE_CHARS = "\"“«„「『`'"
+_ANY_QUOTE = re.compile("[" + re.escape(_QUOTE_CHARS) + "]")  # one scan instead of eight
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 # A capitalized word whose previous word does not end a sentence; a run of them is one name.
 _NAME = re.compile(rf"[{_UPPER}](?<=[^.!?:;\"”»」'\s] .)[\w'-]+(?: [{_UPPER}][\w'-]+)*")
@@ -46,7 +47,7 @@ def skeleton(text: str) -> str:
         text = _URL.sub("<url>", text)
     if "@" in text:
         text = _EMAIL.sub("<email>", text)
-    if any(q in text for q in _QUOTE_CHARS):
+    if _ANY_QUOTE.search(text):
         text = _QUOTED.sub("<q>", text)
     if accel is not None:  # the same two steps in C (tests/fingerprint/test_accel.py)
         text = _NAME.sub("<name>", accel.mask_numbers(text, "<n>"))
