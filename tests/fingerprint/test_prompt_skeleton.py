@@ -52,3 +52,10 @@ def test_system_prompt_hash_is_the_gateways_sha256_prefix() -> None:
     text = "You are helpful.\n"
     assert system_prompt_hash(text) == hashlib.sha256(text.encode()).hexdigest()[:16]
     assert system_prompt_hash("You are helpful.") != system_prompt_hash("You are terse.")
+
+
+def test_utf8_is_surrogatepass_utf8() -> None:
+    from distillguard.fingerprint.prompt_skeleton import utf8
+
+    for text in ("", "ascii", "é 数据 🙂", "lone \ud800 surrogate", "\udc80"):
+        assert utf8(text) == text.encode("utf-8", "surrogatepass")

@@ -34,6 +34,7 @@ from distillguard.fingerprint.prompt_skeleton import (
     skeleton,
     stable_hash,
     system_prompt_hash,
+    utf8,
 )
 
 CACHE_SIZE = 16384
@@ -81,7 +82,7 @@ def cache_key(text: str) -> bytes:
     """
     if len(text) > KEY_HEAD + KEY_TAIL:
         text = text[:KEY_HEAD] + "\x00" + text[-KEY_TAIL:]
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return hashlib.blake2b(utf8(text), digest_size=16).digest()
 
 
 def _cached_fingerprints(text: str) -> PromptFingerprints:

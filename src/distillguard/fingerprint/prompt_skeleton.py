@@ -57,9 +57,21 @@ def skeleton(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def utf8(text: str) -> bytes:
+    """UTF-8 bytes; lone surrogates (broken client JSON) pass through as their code units.
+
+    Same bytes as text.encode("utf-8", "surrogatepass"), but valid text takes str.encode's
+    fast path, which any error handler other than "strict" turns off (~40x slower on ASCII).
+    """
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def stable_hash(text: str) -> str:
     """16 hex chars of BLAKE2b: stable across processes (unlike `hash()`)."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    return hashlib.blake2b(utf8(text), digest_size=8).hexdigest()
 
 
 def skeleton_hash(text: str) -> str:
@@ -72,4 +84,4 @@ def system_prompt_hash(system_text: str) -> str:
     Byte-for-byte the gateway's and the simulator's rule (sha256(text)[:16], no
     normalization), so events enriched here join events recorded there.
     """
-    return hashlib.sha256(system_text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return hashlib.sha256(utf8(system_text)).hexdigest()[:16]
