@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck bench clean setup
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py src/distillguard/fingerprint/_accel.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,embeddings]'
@@ -23,7 +23,7 @@ test: $(STAMP)
 	./scripts/ensure-chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	DG_EXPECT_ACCEL=1 $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -34,3 +34,4 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info
+	find src -name "*.so" -delete
