@@ -42,6 +42,25 @@ import orjson
 
 GATEWAY_KEY = "sk-bench"
 PROMPT = "Explain, step by step, why the sky is blue. Keep it short."
+# Distinct prompts, so the fingerprint cache sees what real traffic gives it (mostly misses).
+_WORDS = (  # noqa: SIM905 - a word list reads better as text
+    "why how what explain describe compare list summarize the a of in on for with about between "
+    "sky ocean light energy market price model network protein river language history music "
+    "theory proof example code bug function memory cache city law contract tax climate "
+    "step short detail simple briefly carefully three two five reasons ways causes effects"
+).split()
+
+
+def make_prompts(n: int, seed: int = 7) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return [
+        f"{PROMPT if i == 0 else ''} " + " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 40)))
+        for i in range(n)
+    ]
+
+
 N_STREAM_CHUNKS = 20
 
 
@@ -159,6 +178,58 @@ def run_mock(port: int) -> None:
     uvloop.run(main())
 
 
+def make_serve_keys(db_path: str, n: int) -> list[str]:
+    """Keys in the registry `serve` reads (the same SQLite file as the event log): `n`
+    accounts in n/5 orgs, so no account meets the packaged policy's product limits."""
+    from distillguard.accounts.registry import open_registry
+
+    with open_registry(db_path) as registry:
+        return [
+            registry.create_key(f"bench-acct-{i}", f"bench-org-{i % max(1, n // 5)}", name="bench")[0]
+            for i in range(n)
+        ]
+
+
+def run_serve(port: int, upstream_url: str, db_path: str, client: str) -> None:
+    """The gateway exactly as `distillguard serve --upstream URL --db PATH` builds it:
+    key registry, detection, enforcement (packaged policy), SQLite event log, console."""
+    from distillguard.config import load_settings
+    from distillguard.gateway.app import run
+    from distillguard.stack import build_stack
+
+    os.environ["DG_OVERRIDES_DB"] = os.path.join(os.path.dirname(db_path), "overrides.db")
+    settings = load_settings(
+        None,
+        upstream_url=upstream_url,
+        overrides={"listen_port": port, "database_url": db_path, "upstream_client": client},
+    )
+    stack = build_stack(settings)
+
+    async def name_threads(app: object) -> None:
+        # After startup every thread exists: leave tid -> name for the per-thread CPU report.
+        async def later() -> None:
+            await asyncio.sleep(1.0)
+            import threading
+
+            names = {str(t.native_id): t.name for t in threading.enumerate()}
+            with open(db_path + ".threads.json", "wb") as f:
+                f.write(orjson.dumps(names))
+
+        app_tasks.append(asyncio.get_running_loop().create_task(later()))
+
+    app_tasks: list[asyncio.Task[None]] = []
+    stack.app.on_startup.append(name_threads)
+    profile_to = os.environ.get("DG_BENCH_PROFILE")  # cProfile of the gateway's main thread
+    if not profile_to:
+        run(stack.app, settings, print_fn=None)
+        return
+    import cProfile
+
+    with cProfile.Profile(time.thread_time) as prof:  # CPU, not wall: preemption is not ours
+        run(stack.app, settings, print_fn=None)
+    prof.dump_stats(profile_to)
+
+
 def run_gateway(
     port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str, client: str = "aiohttp"
 ) -> None:
@@ -214,11 +285,11 @@ class AiohttpSender:
 
     def __init__(self) -> None:
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-        self.headers = {"Authorization": f"Bearer {GATEWAY_KEY}", "Content-Type": "application/json"}
         self.timeout = aiohttp.ClientTimeout(total=10)
 
-    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
-        async with self.session.post(url, data=body, headers=self.headers, timeout=self.timeout) as r:
+    async def post(self, url: str, body: bytes, key: str) -> tuple[int, bytes]:
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        async with self.session.post(url, data=body, headers=headers, timeout=self.timeout) as r:
             return r.status, await r.read()
 
     async def close(self) -> None:
@@ -232,24 +303,24 @@ class RawSender:
 
     def __init__(self) -> None:
         self.idle: dict[tuple[str, int], list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
-        self.requests: dict[tuple[str, bytes], tuple[tuple[str, int], bytes]] = {}
+        self.requests: dict[tuple[str, bytes, str], tuple[tuple[str, int], bytes]] = {}
 
-    def _request(self, url: str, body: bytes) -> tuple[tuple[str, int], bytes]:
-        cached = self.requests.get((url, body))
+    def _request(self, url: str, body: bytes, key: str) -> tuple[tuple[str, int], bytes]:
+        cached = self.requests.get((url, body, key))
         if cached is None:
             parts = urlsplit(url)
             host, port = parts.hostname or "127.0.0.1", parts.port or 80
             head = (
                 f"POST {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                f"Authorization: Bearer {GATEWAY_KEY}\r\nContent-Type: application/json\r\n"
+                f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n"
             )
             cached = ((host, port), head.encode() + body)
-            self.requests[(url, body)] = cached
+            self.requests[(url, body, key)] = cached
         return cached
 
-    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
-        addr, request = self._request(url, body)
+    async def post(self, url: str, body: bytes, key: str) -> tuple[int, bytes]:
+        addr, request = self._request(url, body, key)
         pool = self.idle.setdefault(addr, [])
         if pool:
             reader, writer = pool.pop()
@@ -282,20 +353,43 @@ class RawSender:
 Sender = AiohttpSender | RawSender
 
 
-async def load(sender: Sender, url: str, body: bytes, rate: float, seconds: float, stream: bool) -> Result:
+@dataclass
+class Traffic:
+    """What request i sends: key i mod len(keys), body i mod len(bodies), i counting on
+    across calls so every rate step and round sees fresh prompt/key pairs."""
+
+    keys: list[str]
+    bodies: list[bytes]
+    i: int = 0
+
+    def next(self) -> tuple[bytes, str]:
+        i = self.i
+        self.i += 1
+        return self.bodies[i % len(self.bodies)], self.keys[i % len(self.keys)]
+
+
+STATUSES: dict[object, int] = {}  # non-200 outcomes, for the summary
+
+
+async def load(
+    sender: Sender, url: str, traffic: Traffic, rate: float, seconds: float, stream: bool
+) -> Result:
     latencies: list[float] = []
     errors = 0
     n = int(rate * seconds)
 
     async def one(scheduled: float) -> None:
         nonlocal errors
+        body, key = traffic.next()
         try:
-            status, data = await asyncio.wait_for(sender.post(url, body), 10)
-        except Exception:
+            status, data = await asyncio.wait_for(sender.post(url, body, key), 10)
+        except Exception as exc:
             errors += 1
+            STATUSES[type(exc).__name__] = STATUSES.get(type(exc).__name__, 0) + 1
             return
         if status != 200 or (stream and b"data: [DONE]" not in data[-64:]):
             errors += 1
+            STATUSES[status] = STATUSES.get(status, 0) + 1
             return
         latencies.append((time.perf_counter() - scheduled) * 1000)
 
@@ -312,6 +406,28 @@ async def load(sender: Sender, url: str, body: bytes, rate: float, seconds: floa
             await asyncio.sleep(max(0.0, t0 + i * interval - time.perf_counter()))
     await asyncio.gather(*tasks)
     return Result(latencies, errors, n, time.perf_counter() - t0)
+
+
+def thread_cpu(pid: int | None, names_file: str) -> dict[str, float]:
+    """CPU seconds per thread of the gateway process, by Python thread name where known."""
+    out: dict[str, float] = {}
+    if pid is None:
+        return out
+    try:
+        with open(names_file, "rb") as f:
+            names = orjson.loads(f.read())
+    except OSError:
+        names = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(tid, "other")
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        out[name] = out.get(name, 0.0) + cpu
+    return out
 
 
 def cpu_seconds(pid: int | None) -> float:
@@ -341,19 +457,27 @@ async def wait_ready(url: str) -> None:
 
 
 async def bench(
-    args: argparse.Namespace, upstream_url: str, gateway_url: str, gateway_pid: int | None
+    args: argparse.Namespace, upstream_url: str, gateway_url: str, gateway_pid: int | None, keys: list[str]
 ) -> None:
     await wait_ready(upstream_url + "/v1/models")
     await wait_ready(gateway_url + "/healthz")
     session: Sender = RawSender() if args.client == "raw" else AiohttpSender()
+    prompts = make_prompts(args.prompts)
     try:
         targets = {"direct": upstream_url, "gateway": gateway_url}
         print(f"{'mode':<10} {'target':<8} {'rate':>6} {'ok':>6} {'err':>5} {'p50 ms':>8} {'p99 ms':>8}")
         summary = {}
         for stream in (False, True):
             mode = "stream" if stream else "plain"
-            payload = {"model": "bench", "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
-            body = orjson.dumps(payload)
+            body = Traffic(
+                keys,
+                [
+                    orjson.dumps(
+                        {"model": "bench", "messages": [{"role": "user", "content": p}], "stream": stream}
+                    )
+                    for p in prompts
+                ],
+            )
             # warm both paths (connections, caches)
             for base in targets.values():
                 await load(session, base + "/v1/chat/completions", body, 200, 1.0, stream)
@@ -361,16 +485,22 @@ async def bench(
             errs = {"direct": 0, "gateway": 0}
             round_added: list[tuple[float, float]] = []
             gw_cpu = 0.0
+            by_thread: dict[str, float] = {}
             for _ in range(args.rounds):
                 this_round: dict[str, Result] = {}
                 for name, base in targets.items():
                     cpu0 = cpu_seconds(gateway_pid)
+                    threads0 = thread_cpu(gateway_pid, args.threads_file)
                     url = base + "/v1/chat/completions"
                     r = await load(session, url, body, args.rate, args.seconds, stream)
+                    if name == "gateway":
+                        await asyncio.sleep(0.3)  # let the background threads finish this round's events
+                        gw_cpu += cpu_seconds(gateway_pid) - cpu0
+                        for t, c in thread_cpu(gateway_pid, args.threads_file).items():
+                            by_thread[t] = by_thread.get(t, 0.0) + c - threads0.get(t, 0.0)
                     this_round[name] = r
                     per[name] += r.latencies_ms
                     errs[name] += r.errors
-                    gw_cpu += cpu_seconds(gateway_pid) - cpu0 if name == "gateway" else 0.0
                 d, g = this_round["direct"], this_round["gateway"]
                 round_added.append((g.pct(0.5) - d.pct(0.5), g.pct(0.99) - d.pct(0.99)))
             stats = {}
@@ -386,6 +516,11 @@ async def bench(
             print(
                 f"{mode:<10} ADDED    {args.rate:>6.0f}{'':>13} {added[0]:>8.3f} {added[1]:>8.3f}"
                 f"  (pooled)  gateway CPU {cpu_us:.0f} us/request"
+            )
+            n_gw = max(1, len(per["gateway"]) + errs["gateway"])
+            print(
+                f"{mode:<10} gateway CPU per request by thread: "
+                + ", ".join(f"{t} {c / n_gw * 1e6:.0f} us" for t, c in sorted(by_thread.items()) if c > 0)
             )
             # Per round (direct and gateway back to back), the median round: less exposed to
             # another job's burst landing on one side only.
@@ -422,6 +557,8 @@ async def bench(
             summary[mode] = (med, held)
         print()
         print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        if STATUSES:
+            print("failed requests by status / exception:", dict(STATUSES))
         print("summary (load generator, upstream and gateway share this machine's CPUs)")
         for mode, (added, held) in summary.items():
             print(
@@ -445,6 +582,13 @@ def main() -> None:
     )
     parser.add_argument("--upstream-url", help="use this running upstream instead")
     parser.add_argument(
+        "--gateway",
+        choices=["serve", "core"],
+        default="serve",
+        help="serve: as `distillguard serve` runs it (key registry, detection, enforcement, "
+        "SQLite event log, console); core: create_app with no plugins, in-memory keys, --sink",
+    )
+    parser.add_argument(
         "--sink",
         choices=["sqlite", "memory"],
         default="sqlite",
@@ -461,6 +605,8 @@ def main() -> None:
     )
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="gateway event loop")
     parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--keys", type=int, default=500, help="API keys (accounts) with --gateway serve")
+    parser.add_argument("--prompts", type=int, default=2000, help="distinct prompts, sent in turn")
     parser.add_argument("--seconds", type=float, default=3.0, help="per round at the fixed rate")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
@@ -485,21 +631,30 @@ def main() -> None:
     db_path = os.path.join(tmpdir, "events.db")
     gw_port = free_port()
     gateway_url = f"http://127.0.0.1:{gw_port}"
-    gateway_proc = ctx.Process(
-        target=run_gateway,
-        args=(gw_port, upstream_url, args.sink, db_path, args.loop, args.upstream_client),
-        daemon=True,
-    )
+    args.threads_file = db_path + ".threads.json"
+    keys = [GATEWAY_KEY]
+    if args.gateway == "serve":
+        keys = make_serve_keys(db_path, args.keys)
+        gateway_proc = ctx.Process(
+            target=run_serve, args=(gw_port, upstream_url, db_path, args.upstream_client), daemon=True
+        )
+    else:
+        gateway_proc = ctx.Process(
+            target=run_gateway,
+            args=(gw_port, upstream_url, args.sink, db_path, args.loop, args.upstream_client),
+            daemon=True,
+        )
     procs.append(gateway_proc)
     print(
-        f"upstream: {args.upstream_url or args.upstream} at {upstream_url}; gateway event sink: {args.sink}"
+        f"upstream: {args.upstream_url or args.upstream} at {upstream_url}; gateway: {args.gateway}"
+        + (f", event sink: {args.sink}" if args.gateway == "core" else "")
     )
     for p in procs:
         p.start()
     try:
         import uvloop
 
-        uvloop.run(bench(args, upstream_url, gateway_url, gateway_proc.pid))
+        uvloop.run(bench(args, upstream_url, gateway_url, gateway_proc.pid, keys))
     finally:
         for p in procs:
             p.terminate()

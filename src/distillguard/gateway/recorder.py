@@ -92,9 +92,12 @@ class ResponseSummary:
         "finish_reason",
         "has_usage",
         "pending_body",
+        "pending_bytes",
+        "pending_stream",
         "prompt_tokens",
         "reasoning_chars",
         "reasoning_tokens",
+        "stream_parser",
         "text_parts",
     )
 
@@ -108,7 +111,10 @@ class ResponseSummary:
         self.finish_reason: str | None = None
         self.error_type: str | None = None
         self.error_message: str | None = None
-        self.pending_body: bytes | None = None  # a JSON body not parsed yet (see app._complete)
+        self.pending_body: bytes | None = None  # a JSON body not parsed yet (see app._record)
+        self.pending_stream: list[bytes] = []  # SSE bytes passed through, not parsed yet
+        self.pending_bytes = 0
+        self.stream_parser: Any = None  # an SSEParser once a long stream was parsed in part
 
 
 def finish_event(
