@@ -190,7 +190,7 @@ def make_serve_keys(db_path: str, n: int) -> list[str]:
         ]
 
 
-def run_serve(port: int, upstream_url: str, db_path: str, client: str) -> None:
+def run_serve(port: int, upstream_url: str, db_path: str, client: str | None, pipeline: str | None) -> None:
     """The gateway exactly as `distillguard serve --upstream URL --db PATH` builds it:
     key registry, detection, enforcement (packaged policy), SQLite event log, console."""
     from distillguard.config import load_settings
@@ -201,7 +201,12 @@ def run_serve(port: int, upstream_url: str, db_path: str, client: str) -> None:
     settings = load_settings(
         None,
         upstream_url=upstream_url,
-        overrides={"listen_port": port, "database_url": db_path, "upstream_client": client},
+        overrides={
+            "listen_port": port,
+            "database_url": db_path,
+            "upstream_client": client,
+            "event_pipeline": pipeline,
+        },
     )
     stack = build_stack(settings)
 
@@ -231,7 +236,7 @@ def run_serve(port: int, upstream_url: str, db_path: str, client: str) -> None:
 
 
 def run_gateway(
-    port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str, client: str = "aiohttp"
+    port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str, client: str | None = None
 ) -> None:
     from distillguard.accounts.principal import Principal
     from distillguard.config import Settings, UpstreamSettings
@@ -244,7 +249,7 @@ def run_gateway(
         upstreams={"bench": UpstreamSettings(url=upstream_url)},
         default_upstream="bench",
         database_url=db_path,
-        upstream_client=client,  # type: ignore[arg-type]
+        **({"upstream_client": client} if client else {}),
     ).validate()
     keys = InMemoryKeyResolver()
     keys.add(GATEWAY_KEY, Principal(key_id="k1", account_id="a1", org_id="o1"))
@@ -430,6 +435,23 @@ def thread_cpu(pid: int | None, names_file: str) -> dict[str, float]:
     return out
 
 
+def children_cpu(pid: int | None) -> float:
+    """CPU seconds of the gateway's child processes (the event pipeline sidecar)."""
+    if pid is None:
+        return 0.0
+    total = 0.0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(kid)
+    return total
+
+
 def cpu_seconds(pid: int | None) -> float:
     """utime + stime of a process, from /proc (Linux)."""
     if pid is None:
@@ -456,95 +478,113 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def bench(
-    args: argparse.Namespace, upstream_url: str, gateway_url: str, gateway_pid: int | None, keys: list[str]
-) -> None:
+@dataclass
+class Gateway:
+    """One gateway process under test (several run side by side with --variants)."""
+
+    name: str
+    url: str
+    pid: int | None
+    keys: list[str]
+    threads_file: str
+
+
+async def bench(args: argparse.Namespace, upstream_url: str, gateways: list[Gateway]) -> None:
     await wait_ready(upstream_url + "/v1/models")
-    await wait_ready(gateway_url + "/healthz")
+    for gw in gateways:
+        await wait_ready(gw.url + "/healthz")
     session: Sender = RawSender() if args.client == "raw" else AiohttpSender()
     prompts = make_prompts(args.prompts)
+    by_name = {gw.name: gw for gw in gateways}
+    width = max(8, *(len(gw.name) for gw in gateways))
     try:
-        targets = {"direct": upstream_url, "gateway": gateway_url}
-        print(f"{'mode':<10} {'target':<8} {'rate':>6} {'ok':>6} {'err':>5} {'p50 ms':>8} {'p99 ms':>8}")
-        summary = {}
+        targets = {"direct": upstream_url, **{gw.name: gw.url for gw in gateways}}
+        keys = {"direct": gateways[0].keys, **{gw.name: gw.keys for gw in gateways}}
+        print(f"{'mode':<7} {'target':<{width}} {'rate':>6} {'ok':>6} {'err':>5} {'p50 ms':>8} {'p99 ms':>8}")
+        summary: dict[str, dict[str, tuple[float, float, float]]] = {}
         for stream in (False, True):
             mode = "stream" if stream else "plain"
-            body = Traffic(
-                keys,
-                [
-                    orjson.dumps(
-                        {"model": "bench", "messages": [{"role": "user", "content": p}], "stream": stream}
-                    )
-                    for p in prompts
-                ],
-            )
-            # warm both paths (connections, caches)
-            for base in targets.values():
-                await load(session, base + "/v1/chat/completions", body, 200, 1.0, stream)
-            per: dict[str, list[float]] = {"direct": [], "gateway": []}
-            errs = {"direct": 0, "gateway": 0}
-            round_added: list[tuple[float, float]] = []
-            gw_cpu = 0.0
-            by_thread: dict[str, float] = {}
+            bodies = [
+                orjson.dumps(
+                    {"model": "bench", "messages": [{"role": "user", "content": p}], "stream": stream}
+                )
+                for p in prompts
+            ]
+            traffic = {name: Traffic(keys[name], bodies) for name in targets}
+            for name, base in targets.items():  # warm every path (connections, caches)
+                await load(session, base + "/v1/chat/completions", traffic[name], 200, 1.0, stream)
+            per: dict[str, list[float]] = {name: [] for name in targets}
+            errs = dict.fromkeys(targets, 0)
+            round_added: dict[str, list[tuple[float, float]]] = {gw.name: [] for gw in gateways}
+            cpu = dict.fromkeys(by_name, 0.0)
+            side_cpu = dict.fromkeys(by_name, 0.0)
+            by_thread: dict[str, dict[str, float]] = {name: {} for name in by_name}
             for _ in range(args.rounds):
                 this_round: dict[str, Result] = {}
-                for name, base in targets.items():
-                    cpu0 = cpu_seconds(gateway_pid)
-                    threads0 = thread_cpu(gateway_pid, args.threads_file)
+                for name, base in targets.items():  # interleaved: noise hits every target alike
+                    target = by_name.get(name)
+                    pid = target.pid if target else None
+                    cpu0, side0 = cpu_seconds(pid), children_cpu(pid)
+                    threads0 = thread_cpu(pid, target.threads_file) if target else {}
                     url = base + "/v1/chat/completions"
-                    r = await load(session, url, body, args.rate, args.seconds, stream)
-                    if name == "gateway":
-                        await asyncio.sleep(0.3)  # let the background threads finish this round's events
-                        gw_cpu += cpu_seconds(gateway_pid) - cpu0
-                        for t, c in thread_cpu(gateway_pid, args.threads_file).items():
-                            by_thread[t] = by_thread.get(t, 0.0) + c - threads0.get(t, 0.0)
+                    r = await load(session, url, traffic[name], args.rate, args.seconds, stream)
+                    if target is not None:
+                        await asyncio.sleep(0.3)  # let the background work finish this round's events
+                        cpu[name] += cpu_seconds(pid) - cpu0
+                        side_cpu[name] += children_cpu(pid) - side0
+                        for t, c in thread_cpu(pid, target.threads_file).items():
+                            by_thread[name][t] = by_thread[name].get(t, 0.0) + c - threads0.get(t, 0.0)
                     this_round[name] = r
                     per[name] += r.latencies_ms
                     errs[name] += r.errors
-                d, g = this_round["direct"], this_round["gateway"]
-                round_added.append((g.pct(0.5) - d.pct(0.5), g.pct(0.99) - d.pct(0.99)))
+                d = this_round["direct"]
+                for gw in gateways:
+                    g = this_round[gw.name]
+                    round_added[gw.name].append((g.pct(0.5) - d.pct(0.5), g.pct(0.99) - d.pct(0.99)))
             stats = {}
             for name in targets:
                 res = Result(per[name], errs[name], 0, 0)
                 stats[name] = (res.pct(0.5), res.pct(0.99))
                 print(
-                    f"{mode:<10} {name:<8} {args.rate:>6.0f} {res.ok:>6} {res.errors:>5} "
+                    f"{mode:<7} {name:<{width}} {args.rate:>6.0f} {res.ok:>6} {res.errors:>5} "
                     f"{stats[name][0]:>8.3f} {stats[name][1]:>8.3f}"
                 )
-            added = (stats["gateway"][0] - stats["direct"][0], stats["gateway"][1] - stats["direct"][1])
-            cpu_us = gw_cpu / max(1, len(per["gateway"]) + errs["gateway"]) * 1e6
-            print(
-                f"{mode:<10} ADDED    {args.rate:>6.0f}{'':>13} {added[0]:>8.3f} {added[1]:>8.3f}"
-                f"  (pooled)  gateway CPU {cpu_us:.0f} us/request"
-            )
-            n_gw = max(1, len(per["gateway"]) + errs["gateway"])
-            print(
-                f"{mode:<10} gateway CPU per request by thread: "
-                + ", ".join(f"{t} {c / n_gw * 1e6:.0f} us" for t, c in sorted(by_thread.items()) if c > 0)
-            )
-            # Per round (direct and gateway back to back), the median round: less exposed to
-            # another job's burst landing on one side only.
-            med = (
-                statistics.median(a[0] for a in round_added),
-                statistics.median(a[1] for a in round_added),
-            )
-            print(
-                f"{mode:<10} ADDED    {args.rate:>6.0f}{'':>13} {med[0]:>8.3f} {med[1]:>8.3f}  (median round)"
-            )
+            summary[mode] = {}
+            for gw in gateways:
+                name = gw.name
+                n = max(1, len(per[name]) + errs[name])
+                pooled = (stats[name][0] - stats["direct"][0], stats[name][1] - stats["direct"][1])
+                # Per round (direct and gateway back to back), the median round: less exposed to
+                # another job's burst landing on one side only.
+                med = (
+                    statistics.median(a[0] for a in round_added[name]),
+                    statistics.median(a[1] for a in round_added[name]),
+                )
+                print(
+                    f"{mode:<7} {name:<{width}} ADDED p50/p99: median round {med[0]:+.3f}/{med[1]:+.3f} ms, "
+                    f"pooled {pooled[0]:+.3f}/{pooled[1]:+.3f} ms"
+                )
+                threads = ", ".join(
+                    f"{t} {c / n * 1e6:.0f}" for t, c in sorted(by_thread[name].items()) if c > 0
+                )
+                print(
+                    f"{mode:<7} {name:<{width}} CPU/request: gateway process {cpu[name] / n * 1e6:.0f} us "
+                    f"({threads}); event pipeline process {side_cpu[name] / n * 1e6:.0f} us"
+                )
+                summary[mode][name] = (med[0], med[1], 0.0)
             # highest rate held
-            held: dict[str, float] = {}
             for name, base in targets.items():
                 best = 0.0
                 for rate in args.ramp:
                     url = base + "/v1/chat/completions"
                     ok = False
                     for _attempt in range(args.attempts):  # a burst from another job gets a retry
-                        r = await load(session, url, body, rate, args.ramp_seconds, stream)
+                        r = await load(session, url, traffic[name], rate, args.ramp_seconds, stream)
                         achieved = r.ok / r.elapsed_s
                         # Held: under 1% errors, the rate kept up, no queue built up (p50 < 10 ms).
                         ok = r.errors < 0.01 * r.scheduled and achieved >= 0.95 * rate and r.pct(0.5) < 10
                         print(
-                            f"{mode:<10} {name:<8} {rate:>6.0f} {r.ok:>6} {r.errors:>5} "
+                            f"{mode:<7} {name:<{width}} {rate:>6.0f} {r.ok:>6} {r.errors:>5} "
                             f"{r.pct(0.5):>8.3f} {r.pct(0.99):>8.3f}  achieved {achieved:7.0f}/s "
                             f"{'held' if ok else 'NOT held'}"
                         )
@@ -553,19 +593,24 @@ async def bench(
                     if not ok:
                         break
                     best = rate
-                held[name] = best
-            summary[mode] = (med, held)
+                if name == "direct":
+                    summary[mode]["direct"] = (0.0, 0.0, best)
+                else:
+                    p50, p99, _ = summary[mode][name]
+                    summary[mode][name] = (p50, p99, best)
         print()
         print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if STATUSES:
             print("failed requests by status / exception:", dict(STATUSES))
-        print("summary (load generator, upstream and gateway share this machine's CPUs)")
-        for mode, (added, held) in summary.items():
-            print(
-                f"  {mode:<7} added latency at {args.rate:.0f} req/s (median round): p50 {added[0]:+.3f} ms, "
-                f"p99 {added[1]:+.3f} ms; highest rate held: direct {held['direct']:.0f}/s, "
-                f"gateway {held['gateway']:.0f}/s"
-            )
+        print("summary (load generator, upstream and gateways share this machine's CPUs)")
+        for mode, rows in summary.items():
+            print(f"  {mode}: highest rate held direct {rows['direct'][2]:.0f}/s")
+            for gw in gateways:
+                p50, p99, held = rows[gw.name]
+                print(
+                    f"  {mode}: {gw.name}: added latency at {args.rate:.0f} req/s (median round) "
+                    f"p50 {p50:+.3f} ms, p99 {p99:+.3f} ms; highest rate held {held:.0f}/s"
+                )
     finally:
         await session.close()
 
@@ -600,13 +645,31 @@ def main() -> None:
     parser.add_argument(
         "--upstream-client",
         choices=["aiohttp", "http1"],
-        default="aiohttp",
-        help="the gateway's upstream client (settings.upstream_client)",
+        default=None,
+        help="the gateway's upstream client (default: the Settings default)",
+    )
+    parser.add_argument(
+        "--pipeline",
+        choices=["process", "thread"],
+        default=None,
+        help="with --gateway serve: settings.event_pipeline (default: the Settings default)",
+    )
+    parser.add_argument(
+        "--variants",
+        type=lambda s: s.split(","),
+        default=None,
+        help="several gateways side by side, rounds interleaved: PIPELINE/CLIENT,... e.g. "
+        "thread/aiohttp,process/http1 (an empty part keeps the Settings default)",
     )
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="gateway event loop")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--keys", type=int, default=500, help="API keys (accounts) with --gateway serve")
-    parser.add_argument("--prompts", type=int, default=2000, help="distinct prompts, sent in turn")
+    parser.add_argument(
+        "--prompts",
+        type=int,
+        default=50_000,
+        help="distinct prompts, sent in turn (fingerprint cache misses)",
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="per round at the fixed rate")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
@@ -628,33 +691,43 @@ def main() -> None:
         target = run_mock if args.upstream == "mock" else run_upstream
         procs.append(ctx.Process(target=target, args=(up_port,), daemon=True))
     tmpdir = tempfile.mkdtemp(prefix="dg-bench-")
-    db_path = os.path.join(tmpdir, "events.db")
-    gw_port = free_port()
-    gateway_url = f"http://127.0.0.1:{gw_port}"
-    args.threads_file = db_path + ".threads.json"
-    keys = [GATEWAY_KEY]
-    if args.gateway == "serve":
-        keys = make_serve_keys(db_path, args.keys)
-        gateway_proc = ctx.Process(
-            target=run_serve, args=(gw_port, upstream_url, db_path, args.upstream_client), daemon=True
-        )
-    else:
-        gateway_proc = ctx.Process(
-            target=run_gateway,
-            args=(gw_port, upstream_url, args.sink, db_path, args.loop, args.upstream_client),
-            daemon=True,
-        )
-    procs.append(gateway_proc)
+    variants = args.variants or [f"{args.pipeline or ''}/{args.upstream_client or ''}"]
+    gateways = []
+    for i, variant in enumerate(variants):
+        pipeline, _, client = variant.partition("/")
+        db_path = os.path.join(tmpdir, f"events{i}.db")
+        gw_port = free_port()
+        keys = [GATEWAY_KEY]
+        if args.gateway == "serve":
+            keys = make_serve_keys(db_path, args.keys)
+            proc = ctx.Process(
+                target=run_serve,
+                args=(gw_port, upstream_url, db_path, client or None, pipeline or None),
+                daemon=False,  # it spawns the event pipeline process
+            )
+        else:
+            proc = ctx.Process(
+                target=run_gateway,
+                args=(gw_port, upstream_url, args.sink, db_path, args.loop, client or None),
+                daemon=True,
+            )
+        procs.append(proc)
+        name = "gateway" if len(variants) == 1 else f"gw:{variant}"
+        gateways.append(Gateway(name, f"http://127.0.0.1:{gw_port}", None, keys, db_path + ".threads.json"))
     print(
         f"upstream: {args.upstream_url or args.upstream} at {upstream_url}; gateway: {args.gateway}"
         + (f", event sink: {args.sink}" if args.gateway == "core" else "")
+        + (f"; variants (event_pipeline/upstream_client): {', '.join(variants)}" if args.variants else "")
     )
     for p in procs:
         p.start()
+    gw_procs = procs[-len(gateways) :]
+    for gw, proc in zip(gateways, gw_procs, strict=True):
+        gw.pid = proc.pid
     try:
         import uvloop
 
-        uvloop.run(bench(args, upstream_url, gateway_url, gateway_proc.pid, keys))
+        uvloop.run(bench(args, upstream_url, gateways))
     finally:
         for p in procs:
             p.terminate()

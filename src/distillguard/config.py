@@ -83,6 +83,10 @@ class Settings(msgspec.Struct, kw_only=True):
     ratelimit_fail_open: bool = True  # limiter backend down: admit (and record) vs 503
     overrides_db: str = ""  # manual overrides SQLite file; "" = next to the event log
     assess_interval_s: float = 5.0  # seconds between the in-process detector's assessments
+    # "process": fingerprints, the event log writer and the detector run in a child process
+    # (one per gateway process, gateway/sidecar.py), off the gateway's CPU and GIL;
+    # "thread": all of it inside the gateway process (the demo's compressed clock needs it).
+    event_pipeline: Literal["process", "thread"] = "process"
 
     def upstream(self, name: str | None = None) -> UpstreamSettings:
         key = name or self.default_upstream

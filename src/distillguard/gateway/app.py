@@ -149,6 +149,8 @@ class Gateway:
         self.retention = settings.retention
         self.max_body = settings.max_body_bytes
         self.forward_prefixes = tuple(p.lower() for p in settings.forward_header_prefixes)
+        # A sink that fingerprints (the event pipeline process) gets the text; else we do it.
+        self.sink_fingerprints = bool(getattr(sink, "fingerprints_events", False))
 
     # --- the handler ------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -268,7 +270,9 @@ class Gateway:
             except orjson.JSONDecodeError:
                 pass
             summary.pending_body = None
-        event = recorder.finish_event(event, summary, self.retention, ts_end)
+        event = recorder.finish_event(
+            event, summary, self.retention, ts_end, fingerprint=not self.sink_fingerprints
+        )
         if ctx is not None:
             ctx.event = event
             for plugin in self.plugins:
@@ -687,7 +691,8 @@ def create_app(
 
     async def on_startup(app: web.Application) -> None:
         await gateway.upstreams.start()
-        recorder.warm_up()
+        if not gateway.sink_fingerprints:
+            recorder.warm_up()
         # Everything allocated so far lives for the whole process: keep it out of the
         # collector's scans, which otherwise show up as latency spikes at the p99.
         gc.collect()

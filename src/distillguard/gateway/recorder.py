@@ -122,7 +122,11 @@ def finish_event(
     summary: ResponseSummary | None,
     retention: Retention,
     ts_end: float,
+    *,
+    fingerprint: bool = True,
 ) -> RequestEvent:
+    """`fingerprint=False`: leave fingerprints and retention to the sink (the event pipeline
+    process does both, off the gateway's CPU); the event keeps its text until then."""
     event.ts_end = ts_end
     response_text = "".join(summary.text_parts) if summary is not None else ""
     if summary is not None and response_text.startswith("<think>"):
@@ -151,6 +155,11 @@ def finish_event(
             event.usage_estimated = True
     if delivered:
         event.response_text = response_text
+    return fingerprint_and_retain(event, retention) if fingerprint else event
+
+
+def fingerprint_and_retain(event: RequestEvent, retention: Retention) -> RequestEvent:
+    """Fingerprints while the text is there, then what `retention` keeps."""
     if retention != "none" and _enrich is not None:
         try:
             event = _enrich(event)
