@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import signal
 import threading
 import time
 from collections import deque
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 _EVENTS, _ACCOUNTS, _CLOSE = b"E", b"A", b"C"  # gateway -> pipeline
 _ASSESSMENT, _DONE = b"S", b"D"  # pipeline -> gateway
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _encode = msgspec.msgpack.Encoder().encode
 _decode_events = msgspec.msgpack.Decoder(list[RequestEvent]).decode
 _decode_accounts = msgspec.msgpack.Decoder(list[AccountInfo]).decode
@@ -72,6 +74,7 @@ class PipelineProcess:
         max_queue: int = 100_000,
         max_batch: int = 2000,
         close_timeout_s: float = 120.0,
+        max_restarts: int = 100,
     ) -> None:
         self.settings = settings
         self.tiers = tiers
@@ -81,6 +84,7 @@ class PipelineProcess:
         self.max_queue = max_queue
         self.max_batch = max_batch
         self.close_timeout_s = close_timeout_s
+        self.max_restarts = max_restarts
         self._events: deque[RequestEvent] = deque()
         self._accounts: deque[AccountInfo] = deque()
         self._wake = threading.Event()
@@ -131,9 +135,14 @@ class PipelineProcess:
         if self._sender is None:
             return  # never started: nothing was sent, nothing runs
         self._wake.set()
+        deadline = time.monotonic() + self.close_timeout_s
         self._sender.join(self.close_timeout_s)
-        if not self._done.wait(self.close_timeout_s):
-            log.error("event pipeline did not finish within %ss", self.close_timeout_s)
+        while not self._done.wait(0.1):
+            if time.monotonic() > deadline or not self._process.is_alive():
+                log.error(
+                    "event pipeline did not confirm its last writes (%d events queued)", len(self._events)
+                )
+                break
         if self._process is not None:
             self._process.join(10)
             if self._process.is_alive():
@@ -154,7 +163,13 @@ class PipelineProcess:
         self._process = ctx.Process(
             target=run_pipeline, args=(theirs, self.settings, self.detect), name="dg-pipeline", daemon=True
         )
-        self._process.start()
+        # Born with SIGINT/SIGTERM blocked (the mask is inherited; run_pipeline then ignores
+        # them): a Ctrl-C during its imports must not kill it before it can ignore them.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            self._process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         theirs.close()
         self._conn = ours
         threading.Thread(
@@ -181,11 +196,16 @@ class PipelineProcess:
                     self._send(_CLOSE)
                     return
             except (OSError, EOFError, ValueError):
-                # The pipeline process is gone: what was in flight is lost; start a new one.
+                # The pipeline process is gone: what it had not written is lost; the batch
+                # that failed to send goes back to the queue for a new process.
                 log.exception("event pipeline process failed; restarting it")
-                self.dropped += len(batch)
+                events.extendleft(reversed(batch))
                 batch = []
-                if closing:
+                if self.restarts >= self.max_restarts:
+                    log.error("event pipeline failed %d times; giving up (events are dropped)", self.restarts)
+                    self._closing = True
+                    self.dropped += len(events)
+                    events.clear()
                     self._done.set()
                     return
                 self._restart()
@@ -256,6 +276,12 @@ class _KeepNothing:
 
 def run_pipeline(conn: Connection, settings: Settings, detect: bool) -> None:
     """The child process: fingerprint + retain each event, write it, show it to the detector."""
+    # Ctrl-C (the whole process group) or systemd's SIGTERM to every process of the unit must
+    # not stop us before the gateway has sent its last events: we stop on its CLOSE, or when
+    # the pipe ends (the gateway died), after writing everything that arrived.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s dg-pipeline %(levelname)s %(message)s")
     from distillguard.events.writer import open_sink
     from distillguard.gateway import recorder
