@@ -327,13 +327,26 @@ class RawSender:
     async def post(self, url: str, body: bytes, key: str) -> tuple[int, bytes]:
         addr, request = self._request(url, body, key)
         pool = self.idle.setdefault(addr, [])
-        if pool:
+        while pool:
             reader, writer = pool.pop()
+            if reader.at_eof():  # the server closed it while idle (keep-alive timeout)
+                writer.close()
+                continue
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                break
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()  # closed as we reused it: retry, as HTTP clients do
         else:
             reader, writer = await asyncio.open_connection(*addr, limit=1 << 22)
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+            except BaseException:
+                writer.close()
+                raise
         try:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
             lower = head.lower()
             if b"transfer-encoding: chunked" in lower:
                 data = await reader.readuntil(b"\r\n0\r\n\r\n")

@@ -54,16 +54,18 @@ class SSEParser:
 
 
 def data_payloads(buf: bytes) -> list[bytes] | None:
-    """The `data:` payloads of a whole buffer of complete frames, when every frame is the
-    common single `data: ...` line (no \\r, no event names, no multi-line data); else None,
-    and the caller uses `SSEParser`. One split instead of a parse per frame."""
-    if b"\r" in buf:
+    """The `data:` payloads of a whole stream, when every frame is the common single
+    `data: ...` line (no \\r, comments, event names or multi-line data); else None, and the
+    caller uses `SSEParser`. Three C-level passes instead of a parse per frame: JSON cannot
+    hold a raw newline, so "\\n\\ndata: " only ever separates frames, and any other
+    newline shows in the count."""
+    if not buf:
+        return []
+    if b"\r" in buf or not buf.startswith(b"data: "):
         return None
-    frames = buf.split(b"\n\n")
-    if frames and not frames[-1]:
-        frames.pop()
-    payloads = [f[6:] for f in frames if f.startswith(b"data: ")]
-    if len(payloads) != len(frames) or any(b"\n" in p for p in payloads):
+    body = buf[:-2] if buf.endswith(b"\n\n") else buf
+    payloads = body[6:].split(b"\n\ndata: ")
+    if body.count(b"\n") != 2 * (len(payloads) - 1):
         return None
     return payloads
 
