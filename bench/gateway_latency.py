@@ -674,6 +674,11 @@ def main() -> None:
         help="several gateways side by side, rounds interleaved: PIPELINE/CLIENT,... e.g. "
         "thread/aiohttp,process/http1 (an empty part keeps the Settings default)",
     )
+    parser.add_argument(
+        "--base-src",
+        default=None,
+        help="also run, side by side, the gateway from this other `src` directory (as `gw:base`)",
+    )
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="gateway event loop")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--keys", type=int, default=500, help="API keys (accounts) with --gateway serve")
@@ -727,6 +732,27 @@ def main() -> None:
         procs.append(proc)
         name = "gateway" if len(variants) == 1 else f"gw:{variant}"
         gateways.append(Gateway(name, f"http://127.0.0.1:{gw_port}", None, keys, db_path + ".threads.json"))
+    base_proc = None
+    if args.base_src:
+        # The same gateway from another checkout (e.g. `git archive main src | tar -x -C /tmp/main`),
+        # side by side with this one: a before/after under the same machine noise.
+        import subprocess
+
+        db_path = os.path.join(tmpdir, "events-base.db")
+        gw_port = free_port()
+        keys = make_serve_keys(db_path, args.keys)
+        here = os.path.dirname(os.path.abspath(__file__))
+        code = (
+            f"import sys; sys.path[:0] = [{os.path.abspath(args.base_src)!r}, {here!r}]; "
+            f"from gateway_latency import run_serve; "
+            f"run_serve({gw_port}, {upstream_url!r}, {db_path!r}, None, None)"
+        )
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        base_proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+        gateways.insert(
+            0,
+            Gateway("gw:base", f"http://127.0.0.1:{gw_port}", base_proc.pid, keys, db_path + ".threads.json"),
+        )
     print(
         f"upstream: {args.upstream_url or args.upstream} at {upstream_url}; gateway: {args.gateway}"
         + (f", event sink: {args.sink}" if args.gateway == "core" else "")
@@ -734,8 +760,8 @@ def main() -> None:
     )
     for p in procs:
         p.start()
-    gw_procs = procs[-len(gateways) :]
-    for gw, proc in zip(gateways, gw_procs, strict=True):
+    ours = [gw for gw in gateways if gw.name != "gw:base"]
+    for gw, proc in zip(ours, procs[-len(ours) :], strict=True):
         gw.pid = proc.pid
     try:
         import uvloop
@@ -745,6 +771,9 @@ def main() -> None:
         for p in procs:
             p.terminate()
             p.join(5)
+        if base_proc is not None:
+            base_proc.terminate()
+            base_proc.wait(30)
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
