@@ -491,6 +491,17 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+async def settle(pids: list[int | None], timeout: float = 30.0) -> None:
+    """Wait until these processes (and their children) are nearly idle: an overloaded step
+    leaves a backlog (queued requests, events) that would land on the next measurement."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(cpu_seconds(p) + children_cpu(p) for p in pids)
+        await asyncio.sleep(0.5)
+        if sum(cpu_seconds(p) + children_cpu(p) for p in pids) - before < 0.05:  # < 10 % of a core
+            return
+
+
 @dataclass
 class Gateway:
     """One gateway process under test (several run side by side with --variants)."""
@@ -524,6 +535,7 @@ async def bench(args: argparse.Namespace, upstream_url: str, gateways: list[Gate
                 for p in prompts
             ]
             traffic = {name: Traffic(keys[name], bodies) for name in targets}
+            await settle([gw.pid for gw in gateways])
             for name, base in targets.items():  # warm every path (connections, caches)
                 await load(session, base + "/v1/chat/completions", traffic[name], 200, 1.0, stream)
             per: dict[str, list[float]] = {name: [] for name in targets}
@@ -593,6 +605,7 @@ async def bench(args: argparse.Namespace, upstream_url: str, gateways: list[Gate
                     ok = False
                     for _attempt in range(args.attempts):  # a burst from another job gets a retry
                         r = await load(session, url, traffic[name], rate, args.ramp_seconds, stream)
+                        await settle([gw.pid for gw in gateways])
                         achieved = r.ok / r.elapsed_s
                         # Held: under 1% errors, the rate kept up, no queue built up (p50 < 10 ms).
                         ok = r.errors < 0.01 * r.scheduled and achieved >= 0.95 * rate and r.pct(0.5) < 10
