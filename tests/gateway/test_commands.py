@@ -123,7 +123,7 @@ async def test_serve_with_registry_keys_records_events(
     store = open_store(db, readonly=True)
     events = list(store.iter_events())
     store.close()
-    assert [e.status for e in events] == [200, 401]
+    assert [e.status for e in events] == [200, 401], err.decode()[-3000:]
     assert events[0].key_id == record.key_id and events[0].account_id == "acct_1"
     assert events[0].org_id == "org_1" and events[0].response_text == "Hello there friend."
     assert events[0].skeleton_hash  # fingerprinted (by the event pipeline process)

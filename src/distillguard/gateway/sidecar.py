@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 _EVENTS, _ACCOUNTS, _CLOSE = b"E", b"A", b"C"  # gateway -> pipeline
 _ASSESSMENT, _DONE = b"S", b"D"  # pipeline -> gateway
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _encode = msgspec.msgpack.Encoder().encode
 _decode_events = msgspec.msgpack.Decoder(list[RequestEvent]).decode
 _decode_accounts = msgspec.msgpack.Decoder(list[AccountInfo]).decode
@@ -163,13 +163,18 @@ class PipelineProcess:
         self._process = ctx.Process(
             target=run_pipeline, args=(theirs, self.settings, self.detect), name="dg-pipeline", daemon=True
         )
-        # Born with SIGINT/SIGTERM blocked (the mask is inherited; run_pipeline then ignores
-        # them): a Ctrl-C during its imports must not kill it before it can ignore them.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        # Born ignoring SIGINT/SIGTERM (an ignored signal stays ignored across exec, and
+        # Python keeps it so): a Ctrl-C to the process group during the child's imports must
+        # not kill it. Only the main thread may change handlers; a restart from the sender
+        # thread leaves the child exposed until run_pipeline ignores them (its imports).
+        saved = {}
+        if threading.current_thread() is threading.main_thread():
+            saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _STOP_SIGNALS}
         try:
             self._process.start()
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
         theirs.close()
         self._conn = ours
         threading.Thread(
@@ -281,7 +286,6 @@ def run_pipeline(conn: Connection, settings: Settings, detect: bool) -> None:
     # the pipe ends (the gateway died), after writing everything that arrived.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s dg-pipeline %(levelname)s %(message)s")
     from distillguard.events.writer import open_sink
     from distillguard.gateway import recorder
