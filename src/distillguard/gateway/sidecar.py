@@ -87,6 +87,7 @@ class PipelineProcess:
         self.max_restarts = max_restarts
         self._events: deque[RequestEvent] = deque()
         self._accounts: deque[AccountInfo] = deque()
+        self._known_accounts: dict[str, AccountInfo] = {}
         self._wake = threading.Event()
         self._closing = False
         self._closed = False
@@ -116,6 +117,7 @@ class PipelineProcess:
         self.submitted += 1
 
     def submit_account(self, info: AccountInfo) -> None:
+        self._known_accounts[info.account_id] = info  # shown again to a replacement process
         self._accounts.append(info)
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -220,7 +222,11 @@ class PipelineProcess:
         self._conn.send_bytes(data)
 
     def _restart(self) -> None:
+        """A new pipeline process. Its detector starts empty (what the old one had learned
+        from earlier events is lost; accounts are shown to it again)."""
         self.restarts += 1
+        self._accounts.clear()
+        self._accounts.extend(self._known_accounts.values())
         if self._process is not None:
             self._process.join(1)
             if self._process.is_alive():
