@@ -1,24 +1,31 @@
 """Gateway overhead: direct to the upstream vs through the gateway, in one run.
 
-    PYTHONPATH=src python bench/gateway_latency.py                 # against distillguard mock-upstream
-    PYTHONPATH=src python bench/gateway_latency.py --upstream raw  # a cheaper canned upstream
+    PYTHONPATH=src python bench/gateway_latency.py                       # as `serve` runs it
+    PYTHONPATH=src python bench/gateway_latency.py --base-src /tmp/main/src   # + main's, side by side
+    PYTHONPATH=src python bench/gateway_latency.py --variants thread/aiohttp,process/http1
+    PYTHONPATH=src python bench/gateway_latency.py --gateway core --upstream raw --sink memory
 
-Three processes on this machine: the upstream (`distillguard mock-upstream`, unpaced, or
-with --upstream raw a canned-answer HTTP/1.1 server on raw asyncio, which costs the shared
-CPUs less), the gateway (one process, as `distillguard serve` runs it: in-memory key
-resolver, fingerprints, the SQLite batching event writer on a temp file), and this
-process, the load generator: an open-loop aiohttp client that starts request i at
-t0 + i/rate whether or not earlier ones have finished.
+Processes on this machine: the upstream (`distillguard mock-upstream`, unpaced, or with
+--upstream raw a canned-answer HTTP/1.1 server on raw asyncio, which costs the shared CPUs
+less); each gateway under test, `--gateway serve` (default): built by `stack.build_stack`
+exactly as `distillguard serve --upstream URL --db FILE` builds it (key registry with
+`--keys` keys, detection, enforcement, console, SQLite event log, the event pipeline
+process), or `--gateway core`: create_app with no plugins, in-memory keys and `--sink`;
+and this process, the load generator: an open-loop client (raw keep-alive HTTP/1.1 by
+default, the same for every target) that starts request i at t0 + i/rate whether or not
+earlier ones have finished, cycling through `--prompts` distinct prompts.
 
 Reports, for non-streaming and streaming chat completions:
-  1. latency p50/p99 at a fixed rate (default 200 req/s), direct and via the gateway,
-     interleaved in short rounds so machine noise hits both; added = via - direct, pooled
+  1. latency p50/p99 at a fixed rate (default 200 req/s), direct and via each gateway,
+     interleaved in short rounds so machine noise hits all; added = via - direct, pooled
      over all rounds and as the median of the per-round differences;
   2. the highest rate held: errors < 1%, completions >= 95% of the target rate, and
      median latency under 10 ms (no queue building up), in one of `--attempts` tries;
-  3. the gateway process's CPU time per request (from /proc; robust to machine noise).
+  3. each gateway process's CPU time per request, by thread, and its event pipeline
+     process's (from /proc; the figures machine noise disturbs least).
 Latency is measured from the scheduled start (so a lagging load generator shows as
-latency, not as a silently lower rate) to the last byte of the response.
+latency, not as a silently lower rate) to the last byte of the response. Between steps
+the bench waits for the gateways to go idle, so one step's backlog does not land on the next.
 """
 
 from __future__ import annotations
