@@ -6,7 +6,7 @@ threads ~50-100 us more, all behind the same GIL as the event loop). One sidecar
 per gateway process takes them over; the gateway keeps an O(1) `submit` and an O(1)
 local tier lookup.
 
-    gateway process                               pipeline process (spawned by start())
+    gateway process                               pipeline process (started by start())
     submit(event) -> deque ──sender thread──▶ pipe ─▶ enrich + retention ─▶ BatchingWriter
                                                       └────────────────────▶ OnlineDetector
     TierStore.replace() ◀──receiver thread── pipe ◀── each assessment (tiers, flags)
@@ -29,12 +29,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
-import signal
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -49,8 +52,9 @@ log = logging.getLogger(__name__)
 _EVENTS, _ACCOUNTS, _CLOSE = b"E", b"A", b"C"  # gateway -> pipeline
 _ASSESSMENT, _DONE = b"S", b"D"  # pipeline -> gateway
 
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SETUP = b"P"  # the first message: (settings, detect)
 _encode = msgspec.msgpack.Encoder().encode
+_decode_setup = msgspec.msgpack.Decoder(tuple[Settings, bool]).decode
 _decode_events = msgspec.msgpack.Decoder(list[RequestEvent]).decode
 _decode_accounts = msgspec.msgpack.Decoder(list[AccountInfo]).decode
 _decode_assessment = msgspec.msgpack.Decoder(Assessment).decode
@@ -160,24 +164,24 @@ class PipelineProcess:
 
     # --- gateway side, background threads ---------------------------------------------------
     def _spawn(self) -> None:
-        ctx = mp.get_context("spawn")  # no fork: the gateway process has threads
-        ours, theirs = ctx.Pipe(duplex=True)
-        self._process = ctx.Process(
-            target=run_pipeline, args=(theirs, self.settings, self.detect), name="dg-pipeline", daemon=True
+        # A fresh interpreter (no fork: the gateway has threads), started by module name
+        # rather than multiprocessing's spawn, which re-runs the parent's __main__ script.
+        # Its own process group: a Ctrl-C in the terminal reaches the gateway only, which
+        # then closes us in order; `pipeline_main` ignores SIGINT/SIGTERM before any import.
+        ours, theirs = mp.Pipe(duplex=True)
+        package_root = str(Path(__file__).resolve().parents[2])  # this distillguard, not another
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "distillguard.gateway.pipeline_main", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            env=env,
+            process_group=0,
         )
-        # Born ignoring SIGINT/SIGTERM (an ignored signal stays ignored across exec, and
-        # Python keeps it so): a Ctrl-C to the process group during the child's imports must
-        # not kill it. Only the main thread may change handlers; a restart from the sender
-        # thread leaves the child exposed until run_pipeline ignores them (its imports).
-        saved = {}
-        if threading.current_thread() is threading.main_thread():
-            saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _STOP_SIGNALS}
-        try:
-            self._process.start()
-        finally:
-            for sig, handler in saved.items():
-                signal.signal(sig, handler)
         theirs.close()
+        self._process = _Child(popen)
+        with contextlib.suppress(OSError):  # died at once: the next send fails and restarts it
+            ours.send_bytes(_SETUP + _encode((self.settings, self.detect)))
         self._conn = ours
         threading.Thread(
             target=self._receive_loop, args=(ours,), name="dg-pipeline-receiver", daemon=True
@@ -285,13 +289,41 @@ class _KeepNothing:
         pass
 
 
+class _Child:
+    """The pipeline process, as the rest of this module (and its tests) looks at it."""
+
+    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
+        self.popen = popen
+        self.pid = popen.pid
+
+    def is_alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout)
+
+    def terminate(self) -> None:
+        self.popen.kill()  # it ignores SIGTERM on purpose (see pipeline_main)
+        self.popen.wait()
+
+
+def main(fd: int) -> None:
+    """The pipeline process (`python -m distillguard.gateway.pipeline_main FD`)."""
+    conn = Connection(fd)
+    try:
+        data = conn.recv_bytes()
+    except (EOFError, OSError):
+        return
+    if data[:1] != _SETUP:
+        raise SystemExit("event pipeline: expected the settings first")
+    settings, detect = _decode_setup(data[1:])
+    run_pipeline(conn, settings, detect)
+
+
 def run_pipeline(conn: Connection, settings: Settings, detect: bool) -> None:
-    """The child process: fingerprint + retain each event, write it, show it to the detector."""
-    # Ctrl-C (the whole process group) or systemd's SIGTERM to every process of the unit must
-    # not stop us before the gateway has sent its last events: we stop on its CLOSE, or when
-    # the pipe ends (the gateway died), after writing everything that arrived.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """Fingerprint + retain each event, write it, show it to the detector; stop on the
+    gateway's CLOSE, or when the pipe ends (the gateway died), after writing what arrived."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s dg-pipeline %(levelname)s %(message)s")
     from distillguard.events.writer import open_sink
     from distillguard.gateway import recorder
