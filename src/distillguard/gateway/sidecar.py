@@ -18,10 +18,11 @@ encode). The gateway's copy of every assessment serves the tier lookup, the cons
 Loss: `close()` sends what is queued, then the process fingerprints, writes and flushes
 everything and runs a last assessment before it answers: a clean shutdown loses no
 acknowledged request. A crash of the gateway loses what had not reached the pipe
-(`flush_interval_s`, 50 ms) plus what the pipeline had not committed (the writer's
-`max_delay`, 0.1 s, and its queue). If the pipeline process dies, it is started again;
-events submitted meanwhile wait in the queue (bounded by `max_queue`; beyond it they are
-dropped and counted).
+(`flush_interval_s`, 50 ms); the pipeline sees the pipe end, writes what it received and
+exits. A crash of both (power) also loses what the writer had not committed (its
+`max_delay`, 0.1 s, and its queue). If the pipeline process dies, a new one is started and
+gets the batch that failed; events submitted meanwhile wait in the queue (bounded by
+`max_queue`; beyond it they are dropped and counted).
 """
 
 from __future__ import annotations
