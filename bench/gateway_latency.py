@@ -1,24 +1,31 @@
 """Gateway overhead: direct to the upstream vs through the gateway, in one run.
 
-    PYTHONPATH=src python bench/gateway_latency.py                 # against distillguard mock-upstream
-    PYTHONPATH=src python bench/gateway_latency.py --upstream raw  # a cheaper canned upstream
+    PYTHONPATH=src python bench/gateway_latency.py                       # as `serve` runs it
+    PYTHONPATH=src python bench/gateway_latency.py --base-src /tmp/main/src   # + main's, side by side
+    PYTHONPATH=src python bench/gateway_latency.py --variants thread/aiohttp,process/http1
+    PYTHONPATH=src python bench/gateway_latency.py --gateway core --upstream raw --sink memory
 
-Three processes on this machine: the upstream (`distillguard mock-upstream`, unpaced, or
-with --upstream raw a canned-answer HTTP/1.1 server on raw asyncio, which costs the shared
-CPUs less), the gateway (one process, as `distillguard serve` runs it: in-memory key
-resolver, fingerprints, the SQLite batching event writer on a temp file), and this
-process, the load generator: an open-loop aiohttp client that starts request i at
-t0 + i/rate whether or not earlier ones have finished.
+Processes on this machine: the upstream (`distillguard mock-upstream`, unpaced, or with
+--upstream raw a canned-answer HTTP/1.1 server on raw asyncio, which costs the shared CPUs
+less); each gateway under test, `--gateway serve` (default): built by `stack.build_stack`
+exactly as `distillguard serve --upstream URL --db FILE` builds it (key registry with
+`--keys` keys, detection, enforcement, console, SQLite event log, the event pipeline
+process), or `--gateway core`: create_app with no plugins, in-memory keys and `--sink`;
+and this process, the load generator: an open-loop client (raw keep-alive HTTP/1.1 by
+default, the same for every target) that starts request i at t0 + i/rate whether or not
+earlier ones have finished, cycling through `--prompts` distinct prompts.
 
 Reports, for non-streaming and streaming chat completions:
-  1. latency p50/p99 at a fixed rate (default 200 req/s), direct and via the gateway,
-     interleaved in short rounds so machine noise hits both; added = via - direct, pooled
+  1. latency p50/p99 at a fixed rate (default 200 req/s), direct and via each gateway,
+     interleaved in short rounds so machine noise hits all; added = via - direct, pooled
      over all rounds and as the median of the per-round differences;
   2. the highest rate held: errors < 1%, completions >= 95% of the target rate, and
      median latency under 10 ms (no queue building up), in one of `--attempts` tries;
-  3. the gateway process's CPU time per request (from /proc; robust to machine noise).
+  3. each gateway process's CPU time per request, by thread, and its event pipeline
+     process's (from /proc; the figures machine noise disturbs least).
 Latency is measured from the scheduled start (so a lagging load generator shows as
-latency, not as a silently lower rate) to the last byte of the response.
+latency, not as a silently lower rate) to the last byte of the response. Between steps
+the bench waits for the gateways to go idle, so one step's backlog does not land on the next.
 """
 
 from __future__ import annotations
@@ -42,6 +49,25 @@ import orjson
 
 GATEWAY_KEY = "sk-bench"
 PROMPT = "Explain, step by step, why the sky is blue. Keep it short."
+# Distinct prompts, so the fingerprint cache sees what real traffic gives it (mostly misses).
+_WORDS = (  # noqa: SIM905 - a word list reads better as text
+    "why how what explain describe compare list summarize the a of in on for with about between "
+    "sky ocean light energy market price model network protein river language history music "
+    "theory proof example code bug function memory cache city law contract tax climate "
+    "step short detail simple briefly carefully three two five reasons ways causes effects"
+).split()
+
+
+def make_prompts(n: int, seed: int = 7) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return [
+        f"{PROMPT if i == 0 else ''} " + " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 40)))
+        for i in range(n)
+    ]
+
+
 N_STREAM_CHUNKS = 20
 
 
@@ -159,8 +185,65 @@ def run_mock(port: int) -> None:
     uvloop.run(main())
 
 
+def make_serve_keys(db_path: str, n: int) -> list[str]:
+    """Keys in the registry `serve` reads (the same SQLite file as the event log): `n`
+    accounts in n/5 orgs, so no account meets the packaged policy's product limits."""
+    from distillguard.accounts.registry import open_registry
+
+    with open_registry(db_path) as registry:
+        return [
+            registry.create_key(f"bench-acct-{i}", f"bench-org-{i % max(1, n // 5)}", name="bench")[0]
+            for i in range(n)
+        ]
+
+
+def run_serve(port: int, upstream_url: str, db_path: str, client: str | None, pipeline: str | None) -> None:
+    """The gateway exactly as `distillguard serve --upstream URL --db PATH` builds it:
+    key registry, detection, enforcement (packaged policy), SQLite event log, console."""
+    from distillguard.config import load_settings
+    from distillguard.gateway.app import run
+    from distillguard.stack import build_stack
+
+    os.environ["DG_OVERRIDES_DB"] = os.path.join(os.path.dirname(db_path), "overrides.db")
+    settings = load_settings(
+        None,
+        upstream_url=upstream_url,
+        overrides={
+            "listen_port": port,
+            "database_url": db_path,
+            "upstream_client": client,
+            "event_pipeline": pipeline,
+        },
+    )
+    stack = build_stack(settings)
+
+    async def name_threads(app: object) -> None:
+        # After startup every thread exists: leave tid -> name for the per-thread CPU report.
+        async def later() -> None:
+            await asyncio.sleep(1.0)
+            import threading
+
+            names = {str(t.native_id): t.name for t in threading.enumerate()}
+            with open(db_path + ".threads.json", "wb") as f:
+                f.write(orjson.dumps(names))
+
+        app_tasks.append(asyncio.get_running_loop().create_task(later()))
+
+    app_tasks: list[asyncio.Task[None]] = []
+    stack.app.on_startup.append(name_threads)
+    profile_to = os.environ.get("DG_BENCH_PROFILE")  # cProfile of the gateway's main thread
+    if not profile_to:
+        run(stack.app, settings, print_fn=None)
+        return
+    import cProfile
+
+    with cProfile.Profile(time.thread_time) as prof:  # CPU, not wall: preemption is not ours
+        run(stack.app, settings, print_fn=None)
+    prof.dump_stats(profile_to)
+
+
 def run_gateway(
-    port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str, client: str = "aiohttp"
+    port: int, upstream_url: str, sink_kind: str, db_path: str, loop: str, client: str | None = None
 ) -> None:
     from distillguard.accounts.principal import Principal
     from distillguard.config import Settings, UpstreamSettings
@@ -173,7 +256,7 @@ def run_gateway(
         upstreams={"bench": UpstreamSettings(url=upstream_url)},
         default_upstream="bench",
         database_url=db_path,
-        upstream_client=client,  # type: ignore[arg-type]
+        **({"upstream_client": client} if client else {}),
     ).validate()
     keys = InMemoryKeyResolver()
     keys.add(GATEWAY_KEY, Principal(key_id="k1", account_id="a1", org_id="o1"))
@@ -214,11 +297,11 @@ class AiohttpSender:
 
     def __init__(self) -> None:
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-        self.headers = {"Authorization": f"Bearer {GATEWAY_KEY}", "Content-Type": "application/json"}
         self.timeout = aiohttp.ClientTimeout(total=10)
 
-    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
-        async with self.session.post(url, data=body, headers=self.headers, timeout=self.timeout) as r:
+    async def post(self, url: str, body: bytes, key: str) -> tuple[int, bytes]:
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        async with self.session.post(url, data=body, headers=headers, timeout=self.timeout) as r:
             return r.status, await r.read()
 
     async def close(self) -> None:
@@ -232,32 +315,45 @@ class RawSender:
 
     def __init__(self) -> None:
         self.idle: dict[tuple[str, int], list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
-        self.requests: dict[tuple[str, bytes], tuple[tuple[str, int], bytes]] = {}
+        self.requests: dict[tuple[str, bytes, str], tuple[tuple[str, int], bytes]] = {}
 
-    def _request(self, url: str, body: bytes) -> tuple[tuple[str, int], bytes]:
-        cached = self.requests.get((url, body))
+    def _request(self, url: str, body: bytes, key: str) -> tuple[tuple[str, int], bytes]:
+        cached = self.requests.get((url, body, key))
         if cached is None:
             parts = urlsplit(url)
             host, port = parts.hostname or "127.0.0.1", parts.port or 80
             head = (
                 f"POST {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                f"Authorization: Bearer {GATEWAY_KEY}\r\nContent-Type: application/json\r\n"
+                f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n"
             )
             cached = ((host, port), head.encode() + body)
-            self.requests[(url, body)] = cached
+            self.requests[(url, body, key)] = cached
         return cached
 
-    async def post(self, url: str, body: bytes) -> tuple[int, bytes]:
-        addr, request = self._request(url, body)
+    async def post(self, url: str, body: bytes, key: str) -> tuple[int, bytes]:
+        addr, request = self._request(url, body, key)
         pool = self.idle.setdefault(addr, [])
-        if pool:
+        while pool:
             reader, writer = pool.pop()
+            if reader.at_eof():  # the server closed it while idle (keep-alive timeout)
+                writer.close()
+                continue
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                break
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()  # closed as we reused it: retry, as HTTP clients do
         else:
             reader, writer = await asyncio.open_connection(*addr, limit=1 << 22)
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+            except BaseException:
+                writer.close()
+                raise
         try:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
             lower = head.lower()
             if b"transfer-encoding: chunked" in lower:
                 data = await reader.readuntil(b"\r\n0\r\n\r\n")
@@ -282,20 +378,43 @@ class RawSender:
 Sender = AiohttpSender | RawSender
 
 
-async def load(sender: Sender, url: str, body: bytes, rate: float, seconds: float, stream: bool) -> Result:
+@dataclass
+class Traffic:
+    """What request i sends: key i mod len(keys), body i mod len(bodies), i counting on
+    across calls so every rate step and round sees fresh prompt/key pairs."""
+
+    keys: list[str]
+    bodies: list[bytes]
+    i: int = 0
+
+    def next(self) -> tuple[bytes, str]:
+        i = self.i
+        self.i += 1
+        return self.bodies[i % len(self.bodies)], self.keys[i % len(self.keys)]
+
+
+STATUSES: dict[object, int] = {}  # non-200 outcomes, for the summary
+
+
+async def load(
+    sender: Sender, url: str, traffic: Traffic, rate: float, seconds: float, stream: bool
+) -> Result:
     latencies: list[float] = []
     errors = 0
     n = int(rate * seconds)
 
     async def one(scheduled: float) -> None:
         nonlocal errors
+        body, key = traffic.next()
         try:
-            status, data = await asyncio.wait_for(sender.post(url, body), 10)
-        except Exception:
+            status, data = await asyncio.wait_for(sender.post(url, body, key), 10)
+        except Exception as exc:
             errors += 1
+            STATUSES[type(exc).__name__] = STATUSES.get(type(exc).__name__, 0) + 1
             return
         if status != 200 or (stream and b"data: [DONE]" not in data[-64:]):
             errors += 1
+            STATUSES[status] = STATUSES.get(status, 0) + 1
             return
         latencies.append((time.perf_counter() - scheduled) * 1000)
 
@@ -312,6 +431,45 @@ async def load(sender: Sender, url: str, body: bytes, rate: float, seconds: floa
             await asyncio.sleep(max(0.0, t0 + i * interval - time.perf_counter()))
     await asyncio.gather(*tasks)
     return Result(latencies, errors, n, time.perf_counter() - t0)
+
+
+def thread_cpu(pid: int | None, names_file: str) -> dict[str, float]:
+    """CPU seconds per thread of the gateway process, by Python thread name where known."""
+    out: dict[str, float] = {}
+    if pid is None:
+        return out
+    try:
+        with open(names_file, "rb") as f:
+            names = orjson.loads(f.read())
+    except OSError:
+        names = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(tid, "other")
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        out[name] = out.get(name, 0.0) + cpu
+    return out
+
+
+def children_cpu(pid: int | None) -> float:
+    """CPU seconds of the gateway's child processes (the event pipeline sidecar)."""
+    if pid is None:
+        return 0.0
+    total = 0.0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(kid)
+    return total
 
 
 def cpu_seconds(pid: int | None) -> float:
@@ -340,76 +498,126 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def bench(
-    args: argparse.Namespace, upstream_url: str, gateway_url: str, gateway_pid: int | None
-) -> None:
+async def settle(pids: list[int | None], timeout: float = 30.0) -> None:
+    """Wait until these processes (and their children) are nearly idle: an overloaded step
+    leaves a backlog (queued requests, events) that would land on the next measurement."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(cpu_seconds(p) + children_cpu(p) for p in pids)
+        await asyncio.sleep(0.5)
+        if sum(cpu_seconds(p) + children_cpu(p) for p in pids) - before < 0.05:  # < 10 % of a core
+            return
+
+
+@dataclass
+class Gateway:
+    """One gateway process under test (several run side by side with --variants)."""
+
+    name: str
+    url: str
+    pid: int | None
+    keys: list[str]
+    threads_file: str
+
+
+async def bench(args: argparse.Namespace, upstream_url: str, gateways: list[Gateway]) -> None:
     await wait_ready(upstream_url + "/v1/models")
-    await wait_ready(gateway_url + "/healthz")
+    for gw in gateways:
+        await wait_ready(gw.url + "/healthz")
     session: Sender = RawSender() if args.client == "raw" else AiohttpSender()
+    prompts = make_prompts(args.prompts)
+    by_name = {gw.name: gw for gw in gateways}
+    width = max(8, *(len(gw.name) for gw in gateways))
     try:
-        targets = {"direct": upstream_url, "gateway": gateway_url}
-        print(f"{'mode':<10} {'target':<8} {'rate':>6} {'ok':>6} {'err':>5} {'p50 ms':>8} {'p99 ms':>8}")
-        summary = {}
+        targets = {"direct": upstream_url, **{gw.name: gw.url for gw in gateways}}
+        keys = {"direct": gateways[0].keys, **{gw.name: gw.keys for gw in gateways}}
+        print(f"{'mode':<7} {'target':<{width}} {'rate':>6} {'ok':>6} {'err':>5} {'p50 ms':>8} {'p99 ms':>8}")
+        summary: dict[str, dict[str, tuple[float, float, float]]] = {}
         for stream in (False, True):
             mode = "stream" if stream else "plain"
-            payload = {"model": "bench", "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
-            body = orjson.dumps(payload)
-            # warm both paths (connections, caches)
-            for base in targets.values():
-                await load(session, base + "/v1/chat/completions", body, 200, 1.0, stream)
-            per: dict[str, list[float]] = {"direct": [], "gateway": []}
-            errs = {"direct": 0, "gateway": 0}
-            round_added: list[tuple[float, float]] = []
-            gw_cpu = 0.0
+            bodies = [
+                orjson.dumps(
+                    {"model": "bench", "messages": [{"role": "user", "content": p}], "stream": stream}
+                )
+                for p in prompts
+            ]
+            traffic = {name: Traffic(keys[name], bodies) for name in targets}
+            await settle([gw.pid for gw in gateways])
+            for name, base in targets.items():  # warm every path (connections, caches)
+                await load(session, base + "/v1/chat/completions", traffic[name], 200, 1.0, stream)
+            per: dict[str, list[float]] = {name: [] for name in targets}
+            errs = dict.fromkeys(targets, 0)
+            round_added: dict[str, list[tuple[float, float]]] = {gw.name: [] for gw in gateways}
+            cpu = dict.fromkeys(by_name, 0.0)
+            side_cpu = dict.fromkeys(by_name, 0.0)
+            by_thread: dict[str, dict[str, float]] = {name: {} for name in by_name}
             for _ in range(args.rounds):
                 this_round: dict[str, Result] = {}
-                for name, base in targets.items():
-                    cpu0 = cpu_seconds(gateway_pid)
+                for name, base in targets.items():  # interleaved: noise hits every target alike
+                    target = by_name.get(name)
+                    pid = target.pid if target else None
+                    cpu0, side0 = cpu_seconds(pid), children_cpu(pid)
+                    threads0 = thread_cpu(pid, target.threads_file) if target else {}
                     url = base + "/v1/chat/completions"
-                    r = await load(session, url, body, args.rate, args.seconds, stream)
+                    r = await load(session, url, traffic[name], args.rate, args.seconds, stream)
+                    if target is not None:
+                        await asyncio.sleep(0.3)  # let the background work finish this round's events
+                        cpu[name] += cpu_seconds(pid) - cpu0
+                        side_cpu[name] += children_cpu(pid) - side0
+                        for t, c in thread_cpu(pid, target.threads_file).items():
+                            by_thread[name][t] = by_thread[name].get(t, 0.0) + c - threads0.get(t, 0.0)
                     this_round[name] = r
                     per[name] += r.latencies_ms
                     errs[name] += r.errors
-                    gw_cpu += cpu_seconds(gateway_pid) - cpu0 if name == "gateway" else 0.0
-                d, g = this_round["direct"], this_round["gateway"]
-                round_added.append((g.pct(0.5) - d.pct(0.5), g.pct(0.99) - d.pct(0.99)))
+                d = this_round["direct"]
+                for gw in gateways:
+                    g = this_round[gw.name]
+                    round_added[gw.name].append((g.pct(0.5) - d.pct(0.5), g.pct(0.99) - d.pct(0.99)))
             stats = {}
             for name in targets:
                 res = Result(per[name], errs[name], 0, 0)
                 stats[name] = (res.pct(0.5), res.pct(0.99))
                 print(
-                    f"{mode:<10} {name:<8} {args.rate:>6.0f} {res.ok:>6} {res.errors:>5} "
+                    f"{mode:<7} {name:<{width}} {args.rate:>6.0f} {res.ok:>6} {res.errors:>5} "
                     f"{stats[name][0]:>8.3f} {stats[name][1]:>8.3f}"
                 )
-            added = (stats["gateway"][0] - stats["direct"][0], stats["gateway"][1] - stats["direct"][1])
-            cpu_us = gw_cpu / max(1, len(per["gateway"]) + errs["gateway"]) * 1e6
-            print(
-                f"{mode:<10} ADDED    {args.rate:>6.0f}{'':>13} {added[0]:>8.3f} {added[1]:>8.3f}"
-                f"  (pooled)  gateway CPU {cpu_us:.0f} us/request"
-            )
-            # Per round (direct and gateway back to back), the median round: less exposed to
-            # another job's burst landing on one side only.
-            med = (
-                statistics.median(a[0] for a in round_added),
-                statistics.median(a[1] for a in round_added),
-            )
-            print(
-                f"{mode:<10} ADDED    {args.rate:>6.0f}{'':>13} {med[0]:>8.3f} {med[1]:>8.3f}  (median round)"
-            )
+            summary[mode] = {}
+            for gw in gateways:
+                name = gw.name
+                n = max(1, len(per[name]) + errs[name])
+                pooled = (stats[name][0] - stats["direct"][0], stats[name][1] - stats["direct"][1])
+                # Per round (direct and gateway back to back), the median round: less exposed to
+                # another job's burst landing on one side only.
+                med = (
+                    statistics.median(a[0] for a in round_added[name]),
+                    statistics.median(a[1] for a in round_added[name]),
+                )
+                print(
+                    f"{mode:<7} {name:<{width}} ADDED p50/p99: median round {med[0]:+.3f}/{med[1]:+.3f} ms, "
+                    f"pooled {pooled[0]:+.3f}/{pooled[1]:+.3f} ms"
+                )
+                threads = ", ".join(
+                    f"{t} {c / n * 1e6:.0f}" for t, c in sorted(by_thread[name].items()) if c > 0
+                )
+                print(
+                    f"{mode:<7} {name:<{width}} CPU/request: gateway process {cpu[name] / n * 1e6:.0f} us "
+                    f"({threads}); event pipeline process {side_cpu[name] / n * 1e6:.0f} us"
+                )
+                summary[mode][name] = (med[0], med[1], 0.0)
             # highest rate held
-            held: dict[str, float] = {}
             for name, base in targets.items():
                 best = 0.0
                 for rate in args.ramp:
                     url = base + "/v1/chat/completions"
                     ok = False
                     for _attempt in range(args.attempts):  # a burst from another job gets a retry
-                        r = await load(session, url, body, rate, args.ramp_seconds, stream)
+                        r = await load(session, url, traffic[name], rate, args.ramp_seconds, stream)
+                        await settle([gw.pid for gw in gateways])
                         achieved = r.ok / r.elapsed_s
                         # Held: under 1% errors, the rate kept up, no queue built up (p50 < 10 ms).
                         ok = r.errors < 0.01 * r.scheduled and achieved >= 0.95 * rate and r.pct(0.5) < 10
                         print(
-                            f"{mode:<10} {name:<8} {rate:>6.0f} {r.ok:>6} {r.errors:>5} "
+                            f"{mode:<7} {name:<{width}} {rate:>6.0f} {r.ok:>6} {r.errors:>5} "
                             f"{r.pct(0.5):>8.3f} {r.pct(0.99):>8.3f}  achieved {achieved:7.0f}/s "
                             f"{'held' if ok else 'NOT held'}"
                         )
@@ -418,17 +626,24 @@ async def bench(
                     if not ok:
                         break
                     best = rate
-                held[name] = best
-            summary[mode] = (med, held)
+                if name == "direct":
+                    summary[mode]["direct"] = (0.0, 0.0, best)
+                else:
+                    p50, p99, _ = summary[mode][name]
+                    summary[mode][name] = (p50, p99, best)
         print()
         print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-        print("summary (load generator, upstream and gateway share this machine's CPUs)")
-        for mode, (added, held) in summary.items():
-            print(
-                f"  {mode:<7} added latency at {args.rate:.0f} req/s (median round): p50 {added[0]:+.3f} ms, "
-                f"p99 {added[1]:+.3f} ms; highest rate held: direct {held['direct']:.0f}/s, "
-                f"gateway {held['gateway']:.0f}/s"
-            )
+        if STATUSES:
+            print("failed requests by status / exception:", dict(STATUSES))
+        print("summary (load generator, upstream and gateways share this machine's CPUs)")
+        for mode, rows in summary.items():
+            print(f"  {mode}: highest rate held direct {rows['direct'][2]:.0f}/s")
+            for gw in gateways:
+                p50, p99, held = rows[gw.name]
+                print(
+                    f"  {mode}: {gw.name}: added latency at {args.rate:.0f} req/s (median round) "
+                    f"p50 {p50:+.3f} ms, p99 {p99:+.3f} ms; highest rate held {held:.0f}/s"
+                )
     finally:
         await session.close()
 
@@ -445,6 +660,13 @@ def main() -> None:
     )
     parser.add_argument("--upstream-url", help="use this running upstream instead")
     parser.add_argument(
+        "--gateway",
+        choices=["serve", "core"],
+        default="serve",
+        help="serve: as `distillguard serve` runs it (key registry, detection, enforcement, "
+        "SQLite event log, console); core: create_app with no plugins, in-memory keys, --sink",
+    )
+    parser.add_argument(
         "--sink",
         choices=["sqlite", "memory"],
         default="sqlite",
@@ -456,11 +678,36 @@ def main() -> None:
     parser.add_argument(
         "--upstream-client",
         choices=["aiohttp", "http1"],
-        default="aiohttp",
-        help="the gateway's upstream client (settings.upstream_client)",
+        default=None,
+        help="the gateway's upstream client (default: the Settings default)",
+    )
+    parser.add_argument(
+        "--pipeline",
+        choices=["process", "thread"],
+        default=None,
+        help="with --gateway serve: settings.event_pipeline (default: the Settings default)",
+    )
+    parser.add_argument(
+        "--variants",
+        type=lambda s: s.split(","),
+        default=None,
+        help="several gateways side by side, rounds interleaved: PIPELINE/CLIENT,... e.g. "
+        "thread/aiohttp,process/http1 (an empty part keeps the Settings default)",
+    )
+    parser.add_argument(
+        "--base-src",
+        default=None,
+        help="also run, side by side, the gateway from this other `src` directory (as `gw:base`)",
     )
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="gateway event loop")
     parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--keys", type=int, default=500, help="API keys (accounts) with --gateway serve")
+    parser.add_argument(
+        "--prompts",
+        type=int,
+        default=50_000,
+        help="distinct prompts, sent in turn (fingerprint cache misses)",
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="per round at the fixed rate")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
@@ -482,28 +729,71 @@ def main() -> None:
         target = run_mock if args.upstream == "mock" else run_upstream
         procs.append(ctx.Process(target=target, args=(up_port,), daemon=True))
     tmpdir = tempfile.mkdtemp(prefix="dg-bench-")
-    db_path = os.path.join(tmpdir, "events.db")
-    gw_port = free_port()
-    gateway_url = f"http://127.0.0.1:{gw_port}"
-    gateway_proc = ctx.Process(
-        target=run_gateway,
-        args=(gw_port, upstream_url, args.sink, db_path, args.loop, args.upstream_client),
-        daemon=True,
-    )
-    procs.append(gateway_proc)
+    variants = args.variants or [f"{args.pipeline or ''}/{args.upstream_client or ''}"]
+    gateways = []
+    for i, variant in enumerate(variants):
+        pipeline, _, client = variant.partition("/")
+        db_path = os.path.join(tmpdir, f"events{i}.db")
+        gw_port = free_port()
+        keys = [GATEWAY_KEY]
+        if args.gateway == "serve":
+            keys = make_serve_keys(db_path, args.keys)
+            proc = ctx.Process(
+                target=run_serve,
+                args=(gw_port, upstream_url, db_path, client or None, pipeline or None),
+                daemon=False,  # it spawns the event pipeline process
+            )
+        else:
+            proc = ctx.Process(
+                target=run_gateway,
+                args=(gw_port, upstream_url, args.sink, db_path, args.loop, client or None),
+                daemon=True,
+            )
+        procs.append(proc)
+        name = "gateway" if len(variants) == 1 else f"gw:{variant}"
+        gateways.append(Gateway(name, f"http://127.0.0.1:{gw_port}", None, keys, db_path + ".threads.json"))
+    base_proc = None
+    if args.base_src:
+        # The same gateway from another checkout (e.g. `git archive main src | tar -x -C /tmp/main`),
+        # side by side with this one: a before/after under the same machine noise.
+        import subprocess
+
+        db_path = os.path.join(tmpdir, "events-base.db")
+        gw_port = free_port()
+        keys = make_serve_keys(db_path, args.keys)
+        here = os.path.dirname(os.path.abspath(__file__))
+        code = (
+            f"import sys; sys.path[:0] = [{os.path.abspath(args.base_src)!r}, {here!r}]; "
+            f"from gateway_latency import run_serve; "
+            f"run_serve({gw_port}, {upstream_url!r}, {db_path!r}, None, None)"
+        )
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        base_proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+        gateways.insert(
+            0,
+            Gateway("gw:base", f"http://127.0.0.1:{gw_port}", base_proc.pid, keys, db_path + ".threads.json"),
+        )
     print(
-        f"upstream: {args.upstream_url or args.upstream} at {upstream_url}; gateway event sink: {args.sink}"
+        f"upstream: {args.upstream_url or args.upstream} at {upstream_url}; gateway: {args.gateway}"
+        + (f", event sink: {args.sink}" if args.gateway == "core" else "")
+        + (f"; variants (event_pipeline/upstream_client): {', '.join(variants)}" if args.variants else "")
     )
     for p in procs:
         p.start()
+    ours = [gw for gw in gateways if gw.name != "gw:base"]
+    for gw, proc in zip(ours, procs[-len(ours) :], strict=True):
+        gw.pid = proc.pid
     try:
         import uvloop
 
-        uvloop.run(bench(args, upstream_url, gateway_url, gateway_proc.pid))
+        uvloop.run(bench(args, upstream_url, gateways))
     finally:
         for p in procs:
             p.terminate()
             p.join(5)
+        if base_proc is not None:
+            base_proc.terminate()
+            base_proc.wait(30)
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 

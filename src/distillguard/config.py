@@ -62,9 +62,10 @@ class Settings(msgspec.Struct, kw_only=True):
     default_upstream: str = "default"
     plugins: list[str] = msgspec.field(default_factory=list)  # "module:Class" specs, run in order
     upstream_pool_size: int = 1000  # max open connections to all upstreams together
-    # "aiohttp" (default) or "http1": the minimal client in gateway/http1.py, measured to
-    # cost about half the CPU per request (see docs/gateway.md).
-    upstream_client: Literal["aiohttp", "http1"] = "aiohttp"
+    # "http1" (default): the minimal keep-alive client in gateway/http1.py, measured to cost
+    # about half the CPU per request of "aiohttp" (ClientSession; HTTP proxies, see
+    # docs/gateway.md).
+    upstream_client: Literal["aiohttp", "http1"] = "http1"
     # Client request headers passed to the upstream, by prefix (case-insensitive). Auth,
     # hop-by-hop and body headers never are; the gateway sets its own.
     forward_header_prefixes: list[str] = msgspec.field(default_factory=lambda: ["anthropic-", "openai-"])
@@ -82,6 +83,10 @@ class Settings(msgspec.Struct, kw_only=True):
     ratelimit_fail_open: bool = True  # limiter backend down: admit (and record) vs 503
     overrides_db: str = ""  # manual overrides SQLite file; "" = next to the event log
     assess_interval_s: float = 5.0  # seconds between the in-process detector's assessments
+    # "process": fingerprints, the event log writer and the detector run in a child process
+    # (one per gateway process, gateway/sidecar.py), off the gateway's CPU and GIL;
+    # "thread": all of it inside the gateway process (the demo's compressed clock needs it).
+    event_pipeline: Literal["process", "thread"] = "process"
 
     def upstream(self, name: str | None = None) -> UpstreamSettings:
         key = name or self.default_upstream

@@ -1,8 +1,11 @@
 """The complete gateway, assembled from `Settings`: what `serve` and `demo` run.
 
     keys      accounts registry behind a CachedKeyResolver
-    events    FanoutSink([BatchingWriter(event log), OnlineDetector, *extra])
-    detection OnlineDetector (background thread) -> TierStore (memory / Redis / PostgreSQL)
+    events    event_pipeline = "process" (default): a PipelineProcess sidecar that fingerprints,
+              writes the event log and runs the detector in a child process, sending
+              assessments back; "thread" (or a compressed clock / extra sinks):
+              FanoutSink([BatchingWriter(event log), OnlineDetector, *extra]) in this process
+    detection OnlineDetector -> TierStore (memory / Redis / PostgreSQL)
     enforce   decide, gate, harden, fallback, rate limits, reasoning (policy file, shadow)
     console   the analyst console at /console, reading the same log and detector
 
@@ -206,7 +209,7 @@ def build_stack(
         except Exception as exc:
             raise ConfigError(f"cannot open the accounts registry at {settings.database_url}: {exc}") from exc
         keys = CachedKeyResolver(registry).start()
-    writer = open_sink(settings)
+    writer: Any = open_sink(settings)  # opened here too in process mode: errors show at once
     try:
         tiers: TierStore = open_tier_store(settings.tier_store_url or "memory://")
     except Exception as exc:
@@ -214,7 +217,23 @@ def build_stack(
         raise ConfigError(f"cannot open the tier store {settings.tier_store_url!r}: {exc}") from exc
 
     detector: Any = None
-    if settings.detect:
+    pipeline: Any = None
+    sink: EventSink
+    # The sidecar needs real time and no in-process sinks that would see unfingerprinted text.
+    if settings.event_pipeline == "process" and clock is None and not extra_sinks:
+        from distillguard.gateway.sidecar import PipelineProcess
+
+        writer.close()
+        if settings.detect and settings.detector_config:
+            from distillguard.detect.engine import DetectorConfig
+
+            DetectorConfig.load(settings.detector_config)  # a bad file fails here, not in the child
+        pipeline = writer = PipelineProcess(
+            settings, tiers, detect=settings.detect, on_assessment=on_assessment
+        )
+        detector = pipeline if settings.detect else None
+        sink = pipeline
+    elif settings.detect:
         from distillguard.detect.engine import DetectorConfig, DistillGuardDetector
         from distillguard.detect.online import OnlineDetector
 
@@ -226,10 +245,11 @@ def build_stack(
             clock=now,
             on_assessment=on_assessment,
         )
-    sinks: list[EventSink] = [writer, *([detector] if detector is not None else []), *extra_sinks]
-    sink: EventSink = FanoutSink(sinks)
-    if clock is not None:
-        sink = ClockedSink(sink, clock)
+    if pipeline is None:
+        sinks: list[EventSink] = [writer, *([detector] if detector is not None else []), *extra_sinks]
+        sink = FanoutSink(sinks)
+        if clock is not None:
+            sink = ClockedSink(sink, clock)
 
     overrides: Any = None
     plugins: list[Plugin] = list(extra_plugins)
@@ -268,7 +288,9 @@ def build_stack(
         feed = AccountFeed(registry, detector, now, account_refresh_s)
 
     async def start_background(app: web.Application) -> Any:
-        if detector is not None:
+        if pipeline is not None:
+            pipeline.start()
+        elif detector is not None:
             detector.start()
         task = asyncio.create_task(feed.run()) if feed is not None else None
         yield

@@ -28,12 +28,13 @@ def settings_for(tmp_path: Path, upstream: str, **changes: object) -> Settings:
     return base.validate()
 
 
-async def test_requests_are_recorded_and_reach_the_detector(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipeline", ["process", "thread"])
+async def test_requests_are_recorded_and_reach_the_detector(tmp_path: Path, pipeline: str) -> None:
     mock = await start_mock()
     registry = open_registry(str(tmp_path / "dg.db"))
     raw_key, _ = registry.create_key("acct_1", "org_1")
     registry.close()
-    stack = build_stack(settings_for(tmp_path, mock.url))
+    stack = build_stack(settings_for(tmp_path, mock.url, event_pipeline=pipeline))
     assert [p.name for p in stack.plugins][:2] == ["decide", "gate"]
     assert stack.console_state is not None and stack.detector is not None
     server = TestServer(stack.app)
@@ -50,12 +51,19 @@ async def test_requests_are_recorded_and_reach_the_detector(tmp_path: Path) -> N
         await server.close()  # app cleanup: flush the writer, stop the detector
         await mock.close()
     detector = stack.detector
-    assert detector.submitted == 3 and detector.processed == 3 and detector._thread is None
+    if pipeline == "thread":
+        assert detector.submitted == 3 and detector.processed == 3 and detector._thread is None
+    else:  # the sidecar wrote and detected all three, and sent its last assessment back
+        assert detector.submitted == 3 and detector.dropped == 0
+        assert detector.final_stats["written"] == 3 and detector.final_stats["detected"] == 3
+        assert detector.assessments >= 1 and detector.last_assessment is not None
+        assert not detector._process.is_alive()
     store = open_store(str(tmp_path / "dg.db"), readonly=True)
     events = list(store.iter_events())
     store.close()
     assert len(events) == 3 and {e.account_id for e in events} == {"acct_1"}
     assert all(e.policy_version for e in events)  # the decision step ran on each request
+    assert all(e.skeleton_hash and e.response_text for e in events)  # fingerprinted, text kept (full)
 
 
 async def test_parts_can_be_turned_off(tmp_path: Path) -> None:

@@ -75,8 +75,8 @@ async def start_gateway(
     settings = Settings(
         upstreams={"fake": UpstreamSettings(url=upstream_url, read_timeout_s=1.0, connect_timeout_s=1.0)},
         default_upstream="fake",
-        # The whole suite can run on either upstream client; test_http1.py covers "http1" always.
-        upstream_client=os.environ.get("DG_TEST_UPSTREAM_CLIENT", "aiohttp"),  # type: ignore[arg-type]
+        # The whole suite runs on either upstream client (DG_TEST_UPSTREAM_CLIENT=aiohttp for the other).
+        upstream_client=os.environ.get("DG_TEST_UPSTREAM_CLIENT", "http1"),  # type: ignore[arg-type]
     )
     for name, value in settings_overrides.items():
         setattr(settings, name, value)

@@ -66,6 +66,7 @@ def serve(*args: str) -> subprocess.Popen[bytes]:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal would give it
     )
 
 
@@ -84,13 +85,20 @@ async def wait_healthy(session: aiohttp.ClientSession, base: str, proc: subproce
     raise AssertionError("gateway did not come up")
 
 
-async def test_serve_with_registry_keys_records_events(upstream: Any, database: Any) -> None:
+@pytest.mark.parametrize(
+    ("parts", "ctrl_c"),
+    [([], False), (["--proxy-only"], False), ([], True)],
+    ids=["full-stack", "proxy-only", "full-stack-ctrl-c"],
+)
+async def test_serve_with_registry_keys_records_events(
+    upstream: Any, database: Any, parts: list[str], ctrl_c: bool
+) -> None:
     server, _state = upstream
     db, registry = database
     raw_key, record = registry.create_key("acct_1", "org_1")
     port = free_port()
     upstream_url = str(server.make_url("")).rstrip("/")
-    proc = serve("--upstream", upstream_url, "--port", str(port), "--db", db)
+    proc = serve("--upstream", upstream_url, "--port", str(port), "--db", db, *parts)
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as s:
@@ -104,7 +112,10 @@ async def test_serve_with_registry_keys_records_events(upstream: Any, database: 
             async with s.post(base + "/v1/chat/completions", json=CHAT, headers=bad) as r:
                 assert r.status == 401
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if ctrl_c:  # the terminal signals the whole process group, event pipeline included
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err.decode()
     assert b"distillguard gateway on" in out
@@ -112,9 +123,10 @@ async def test_serve_with_registry_keys_records_events(upstream: Any, database: 
     store = open_store(db, readonly=True)
     events = list(store.iter_events())
     store.close()
-    assert [e.status for e in events] == [200, 401]
+    assert [e.status for e in events] == [200, 401], err.decode()[-3000:]
     assert events[0].key_id == record.key_id and events[0].account_id == "acct_1"
     assert events[0].org_id == "org_1" and events[0].response_text == "Hello there friend."
+    assert events[0].skeleton_hash  # fingerprinted (by the event pipeline process)
 
 
 def test_serve_without_upstream_explains(tmp_path: Path) -> None:

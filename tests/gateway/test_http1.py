@@ -1,6 +1,6 @@
 """The minimal upstream client (gateway/http1.py): framing, keep-alive, failures; and the
-gateway running on it end to end (the whole suite also runs on it with
-DG_TEST_UPSTREAM_CLIENT=http1)."""
+gateway running on it end to end (it is the default; DG_TEST_UPSTREAM_CLIENT=aiohttp runs
+the whole suite on the alternative)."""
 
 from __future__ import annotations
 

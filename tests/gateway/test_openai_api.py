@@ -223,3 +223,20 @@ def test_batched_frame_observation_matches_per_frame() -> None:
     assert summarize(True, [*raw, odd]) == expected
     err = orjson.dumps({"error": {"type": "overloaded", "message": "busy"}})
     assert summarize(True, [raw[3], err])[7] == "overloaded"
+
+
+async def test_long_stream_is_observed_in_parts(gw: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_PENDING_STREAM bytes the stream is parsed as it goes (bounded memory), with
+    the same recorded result as the one parse at the end."""
+    from distillguard.gateway import app as gateway_app
+
+    monkeypatch.setattr(gateway_app, "MAX_PENDING_STREAM", 10)
+    stream = await client(gw).chat.completions.create(
+        model="reason-m", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+    )
+    async for _ in stream:
+        pass
+    (event,) = await gw.wait_events(1)
+    assert event.response_text == "Hello there friend."
+    assert (event.prompt_tokens, event.completion_tokens, event.reasoning_tokens) == (11, 7, 3)
+    assert event.finish_reason == "stop" and event.usage_estimated is False

@@ -62,3 +62,25 @@ def test_stream_terminator_detection_ignores_lookalike_text() -> None:
     lookalike = b'event: content_block_delta\ndata: {"delta":{"text":"event: message_stop"}}\n\n'
     assert not _ends_anthropic_stream(lookalike)
     assert not _ends_anthropic_stream(stop + b"event: ping\ndata: {}\n\n")
+
+
+def test_data_payloads_fast_path_agrees_with_the_parser() -> None:
+    from distillguard.gateway.sse import data_payloads
+
+    plain = b'data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n'
+    assert data_payloads(plain) == [d for _, d in SSEParser().feed(plain)]
+    assert data_payloads(b'data: {"a":1}\n\ndata: {"cut') == [b'{"a":1}', b'{"cut']
+    # Anything but single-line `data: ` frames is left to the parser.
+    assert data_payloads(b"") == []
+    for other in (
+        STREAM,
+        b"data: x\r\n\r\n",
+        b"data:x\n\n",
+        b": ping\n\ndata: x\n\n",
+        b"data: a\n\n: ping\n\ndata: b\n\n",
+        b"data: a\n\ndata:b\n\n",
+        b"data: a\ndata: b\n\n",
+        b"data: a\n\nevent: e\ndata: b\n\n",
+        b"data: a\n\n\n",
+    ):
+        assert data_payloads(other) is None, other

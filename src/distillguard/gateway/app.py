@@ -36,7 +36,7 @@ from distillguard.gateway.http1 import UpstreamConnectError, UpstreamProtocolErr
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.pipeline import Plugin, RequestContext, ResponseTransform
 from distillguard.gateway.recorder import ResponseSummary
-from distillguard.gateway.sse import OPENAI_DONE, SSEParser, encode_event
+from distillguard.gateway.sse import OPENAI_DONE, SSEParser, data_payloads, encode_event
 from distillguard.gateway.upstream import Upstream, UpstreamPool, UpstreamResponse, response_headers
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ GATEWAY_KEY: web.AppKey[Gateway] = web.AppKey("distillguard_gateway")
 # A model id as a path segment: no "/", nothing a URL would normalise into another path.
 _MODEL_PATH = re.compile(r"^/v1/models/[A-Za-z0-9._:@+-]{1,200}$")
 CLIENT_CLOSED = 499  # nginx's "client closed request": recorded, never sent
+# Stream bytes kept for observing after the response; a longer stream is parsed in parts.
+MAX_PENDING_STREAM = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,8 @@ class Gateway:
         self.retention = settings.retention
         self.max_body = settings.max_body_bytes
         self.forward_prefixes = tuple(p.lower() for p in settings.forward_header_prefixes)
+        # A sink that fingerprints (the event pipeline process) gets the text; else we do it.
+        self.sink_fingerprints = bool(getattr(sink, "fingerprints_events", False))
 
     # --- the handler ------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -258,13 +262,17 @@ class Gateway:
         # Work deferred off the latency path when no plugin needed it earlier.
         if ctx is not None and route.describe is not None and not self.plugins:
             route.describe(ctx.body, event)
+        if summary is not None and (summary.pending_stream or summary.stream_parser is not None):
+            _observe_pending_stream(route.observe_frames, summary, final=True)
         if summary is not None and summary.pending_body is not None:
             try:  # noqa: SIM105 - the cheaper form on the hot path
                 route.observe_body(summary, orjson.loads(summary.pending_body))
             except orjson.JSONDecodeError:
                 pass
             summary.pending_body = None
-        event = recorder.finish_event(event, summary, self.retention, ts_end)
+        event = recorder.finish_event(
+            event, summary, self.retention, ts_end, fingerprint=not self.sink_fingerprints
+        )
         if ctx is not None:
             ctx.event = event
             for plugin in self.plugins:
@@ -480,6 +488,7 @@ class Gateway:
         parser = SSEParser()
         rewriter = _StreamRewriter(ctx.flavor, transforms, route, summary) if transforms else None
         observe = route.observe_frames
+        pending = summary.pending_stream
         is_last = _ends_openai_stream if ctx.flavor == "openai" else _ends_anthropic_stream
         done = False  # the terminator went out with write_eof
         try:
@@ -493,22 +502,19 @@ class Gateway:
                         done = True
                     else:
                         await resp.write(chunk)
-                    frames = [d for _, d in parser.feed(chunk) if d and d != b"[DONE]"]
-                    if frames:
-                        _observe_safely(observe, summary, frames)
+                    # Observed once the client has it all (app._record), not per chunk.
+                    pending.append(chunk)
+                    summary.pending_bytes += len(chunk)
+                    if summary.pending_bytes > MAX_PENDING_STREAM:
+                        _observe_pending_stream(observe, summary, final=False)
                 else:
                     out = rewriter.rewrite(parser.feed(chunk))
                     if out:
                         await resp.write(out)
-            tail = parser.flush()
             if rewriter is not None:
-                out = rewriter.rewrite(tail) + rewriter.finish()
+                out = rewriter.rewrite(parser.flush()) + rewriter.finish()
                 if out:
                     await resp.write(out)
-            else:
-                frames = [d for _, d in tail if d and d != b"[DONE]"]
-                if frames:
-                    _observe_safely(observe, summary, frames)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             self.metrics.upstream_errors.labels(event.upstream, "timeout").inc()
             event.error_type = "upstream_timeout"  # status stays what the client got
@@ -557,6 +563,29 @@ def _ends_anthropic_stream(chunk: bytes) -> bool:
         and (start == 0 or chunk[start - 1] == 0x0A)
         and chunk.find(b"\n\n", start) == len(chunk) - 2
     )
+
+
+def _observe_pending_stream(
+    observe: Callable[[ResponseSummary, list[bytes]], None], summary: ResponseSummary, *, final: bool
+) -> None:
+    """Observe the stream bytes passed through so far. At the end, a stream of plain
+    single-line `data:` frames (most OpenAI-style streams) is split in one go; anything
+    else, and a long stream in parts, goes through the incremental SSEParser."""
+    buf = b"".join(summary.pending_stream)
+    summary.pending_stream.clear()
+    summary.pending_bytes = 0
+    parser: SSEParser | None = summary.stream_parser
+    payloads = data_payloads(buf) if final and parser is None else None
+    if payloads is None:
+        if parser is None:
+            parser = summary.stream_parser = SSEParser()
+        frames = parser.feed(buf)
+        if final:
+            frames += parser.flush()
+        payloads = [d for _, d in frames if d]
+    payloads = [d for d in payloads if d != b"[DONE]"]
+    if payloads:
+        _observe_safely(observe, summary, payloads)
 
 
 def _observe_safely(
@@ -662,7 +691,8 @@ def create_app(
 
     async def on_startup(app: web.Application) -> None:
         await gateway.upstreams.start()
-        recorder.warm_up()
+        if not gateway.sink_fingerprints:
+            recorder.warm_up()
         # Everything allocated so far lives for the whole process: keep it out of the
         # collector's scans, which otherwise show up as latency spikes at the p99.
         gc.collect()

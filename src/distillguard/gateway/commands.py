@@ -47,11 +47,18 @@ def open_key_resolver(settings: Settings, no_auth: bool) -> KeyResolver:
 
 
 def open_event_sink(settings: Settings) -> EventSink:
-    """The batching writer for `settings.database_url` (SQLite file or PostgreSQL)."""
+    """The event log for `settings.database_url` (SQLite file or PostgreSQL): written, with
+    fingerprints, by the event pipeline process (`event_pipeline = "process"`, started with
+    the app), or by a batching writer thread in this process."""
     from distillguard.events.writer import open_sink
 
-    sink: EventSink = open_sink(settings)
-    return sink
+    writer = open_sink(settings)  # opened here either way: a bad database fails now
+    if settings.event_pipeline != "process":
+        return writer
+    writer.close()
+    from distillguard.gateway.sidecar import PipelineProcess
+
+    return PipelineProcess(settings, None, detect=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -124,6 +131,13 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         web_app = create_app(settings, sink=sink, key_resolver=keys, plugins=plugins)
+        start_sink = getattr(sink, "start", None)
+        if start_sink is not None:
+
+            async def _start_sink(_app: object) -> None:
+                start_sink()
+
+            web_app.on_startup.append(_start_sink)
         close_keys = getattr(keys, "close", None)
         if close_keys is not None:
 

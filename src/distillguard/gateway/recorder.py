@@ -92,9 +92,12 @@ class ResponseSummary:
         "finish_reason",
         "has_usage",
         "pending_body",
+        "pending_bytes",
+        "pending_stream",
         "prompt_tokens",
         "reasoning_chars",
         "reasoning_tokens",
+        "stream_parser",
         "text_parts",
     )
 
@@ -108,7 +111,10 @@ class ResponseSummary:
         self.finish_reason: str | None = None
         self.error_type: str | None = None
         self.error_message: str | None = None
-        self.pending_body: bytes | None = None  # a JSON body not parsed yet (see app._complete)
+        self.pending_body: bytes | None = None  # a JSON body not parsed yet (see app._record)
+        self.pending_stream: list[bytes] = []  # SSE bytes passed through, not parsed yet
+        self.pending_bytes = 0
+        self.stream_parser: Any = None  # an SSEParser once a long stream was parsed in part
 
 
 def finish_event(
@@ -116,7 +122,11 @@ def finish_event(
     summary: ResponseSummary | None,
     retention: Retention,
     ts_end: float,
+    *,
+    fingerprint: bool = True,
 ) -> RequestEvent:
+    """`fingerprint=False`: leave fingerprints and retention to the sink (the event pipeline
+    process does both, off the gateway's CPU); the event keeps its text until then."""
     event.ts_end = ts_end
     response_text = "".join(summary.text_parts) if summary is not None else ""
     if summary is not None and response_text.startswith("<think>"):
@@ -145,6 +155,11 @@ def finish_event(
             event.usage_estimated = True
     if delivered:
         event.response_text = response_text
+    return fingerprint_and_retain(event, retention) if fingerprint else event
+
+
+def fingerprint_and_retain(event: RequestEvent, retention: Retention) -> RequestEvent:
+    """Fingerprints while the text is there, then what `retention` keeps."""
     if retention != "none" and _enrich is not None:
         try:
             event = _enrich(event)
