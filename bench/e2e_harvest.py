@@ -41,7 +41,6 @@ import bisect
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -145,6 +144,19 @@ class LockstepRun(E2ERun):
         super().__init__(options)
         self.assess_every = assess_every
         self.pace = pace  # simulated seconds per wall second between barriers; 0 = unpaced
+        # diagnostics: when the engine first held each account in a campaign at SUSPECT+,
+        # named or not (the engine's private maps: read here only, never by the product)
+        self.linked_at: dict[str, float] = {}
+
+    def note_links(self, at: float) -> None:
+        assert self.stack is not None
+        engine = self.stack.detector.detector
+        campaign_of: dict[str, str] = getattr(engine, "_campaign_of", {})
+        flags: dict[str, Any] = getattr(engine, "_campaign_flags", {})
+        for account_id, cid in campaign_of.items():
+            flag = flags.get(cid)
+            if flag is not None and flag.tier >= Tier.SUSPECT and account_id not in self.linked_at:
+                self.linked_at[account_id] = at
 
     def start(self) -> str:
         from distillguard.demo.run import GatewayThread
@@ -208,6 +220,7 @@ class LockstepRun(E2ERun):
             while feed is not None and feed.fed < due and time.monotonic() < give_up:
                 await asyncio.sleep(0.01)
             await asyncio.to_thread(detector.assess_at, at)
+            self.note_links(at)  # the runner thread is idle now (the sender is held)
             report.assessments += 1
             report.barrier_s += time.monotonic() - t0
 
@@ -297,6 +310,7 @@ def one_run(
 def harvest_sources(run: E2ERun, flag_times: dict[str, float]) -> dict[str, dict[str, int]]:
     """Per campaign: after-flag tokens kept, by the account's state when it asked."""
     truth = run.truth
+    linked_at: dict[str, float] = getattr(run, "linked_at", {})
     first_seen: dict[str, float] = {}
     rows: list[RequestEvent] = []
     for ev in run.read_events():
@@ -324,7 +338,11 @@ def harvest_sources(run: E2ERun, flag_times: dict[str, float]) -> dict[str, dict
                 if first_seen[ev.account_id] >= at
                 else "older account"
             )
-            what = f"{tier.name}, {'linked' if ev.campaign_id else 'unlinked'}, {age}"
+            if ev.account_id in linked_at and linked_at[ev.account_id] <= ev.ts_start:
+                link = "linked by the engine to a flagged campaign, not named (no entry)"
+            else:
+                link = "not linked"
+            what = f"{tier.name}, {link}, {age}"
         out.setdefault(campaign, Counter())[what] += kept
     return {c: dict(v) for c, v in out.items()}
 
@@ -351,18 +369,12 @@ def cache_key(scenario: str, scale: float, seed: int, args: argparse.Namespace) 
     h = hashlib.sha256()
     text = Path(scenario).read_text() if os.path.exists(scenario) else scenario
     config = Path(args.detector_config).read_text() if args.detector_config else ""
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "HEAD:src"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parents[1],
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "src"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parents[1],
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        rev, dirty = "unknown", ""
-    for part in (text, scale, seed, args.days, args.clock, args.assess_every, config, rev, dirty):
+    src = hashlib.sha256()  # the code: every source file's content
+    for path in sorted((Path(__file__).resolve().parents[1] / "src").rglob("*")):
+        if path.suffix in (".py", ".toml", ".yaml", ".json") and path.is_file():
+            src.update(path.read_bytes())
+    rev = src.hexdigest()
+    for part in (text, scale, seed, args.days, args.clock, args.assess_every, config, rev):
         h.update(repr(part).encode())
         h.update(b"\0")
     if args.clock == "wall":
@@ -400,6 +412,8 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path, console: An
         run = one_run(scenario, scale, args.seed, True, workdir / f"{name}-on", args)
     on = run.result(flag_times)
     sources = harvest_sources(run, flag_times)
+    linked = getattr(run, "linked_at", {})
+    legit_linked = sorted(a for a in linked if not run.truth.accounts[a].is_attack)
     run.close()
     wall_on = time.monotonic() - started
     report = run.drive_report
@@ -442,6 +456,8 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path, console: An
                 "legit_requests_acted": sum(on.legit_acted.values()),
                 "legit_accounts_acted": on.legit_affected,
                 "legit_flagged": len(on.legit_flagged),
+                # legitimate accounts the engine held in a flagged campaign without naming them
+                "legit_linked_unnamed": len(legit_linked),
                 "wall_s": {"off": off_data.get("wall_s"), "on": wall_on},
             }
         )
@@ -449,6 +465,8 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path, console: An
             console.print(f"  {name} {c_on.campaign_id} after the flag, kept: {tokens:>9,} tokens  {what}")
     if not on.campaigns:
         console.print(f"{name}: no campaign (legitimate traffic only)")
+    if legit_linked:
+        console.print(f"{name}: legitimate accounts linked into a flagged campaign, unnamed: {legit_linked}")
     return rows
 
 
