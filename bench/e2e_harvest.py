@@ -53,7 +53,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from distillguard.demo.run import E2ERun, RunOptions, RunResult
-from distillguard.detect.api import Tier
+from distillguard.detect.api import Tier, TierEntry
 from distillguard.events.schema import RequestEvent
 from distillguard.sim.scenario import bundled_dir
 from distillguard.stack import CompressedClock, build_stack
@@ -140,10 +140,16 @@ class LockstepReport:
 class LockstepRun(E2ERun):
     """E2ERun on `SimulatedClock`, the detector assessing at fixed simulated moments."""
 
-    def __init__(self, options: RunOptions, assess_every: float, pace: float) -> None:
+    def __init__(
+        self, options: RunOptions, assess_every: float, pace: float, link_probation: Tier | None = None
+    ) -> None:
         super().__init__(options)
         self.assess_every = assess_every
         self.pace = pace  # simulated seconds per wall second between barriers; 0 = unpaced
+        # experiment (not the product): also publish accounts the engine linked into a
+        # flagged campaign without naming them, at min(campaign tier, link_probation)
+        self.link_probation = link_probation
+        self.probation_published = 0
         # diagnostics: when the engine first held each account in a campaign at SUSPECT+,
         # named or not (the engine's private maps: read here only, never by the product)
         self.linked_at: dict[str, float] = {}
@@ -153,10 +159,24 @@ class LockstepRun(E2ERun):
         engine = self.stack.detector.detector
         campaign_of: dict[str, str] = getattr(engine, "_campaign_of", {})
         flags: dict[str, Any] = getattr(engine, "_campaign_flags", {})
+        extra: dict[str, TierEntry] = {}
+        tiers = self.stack.tiers
         for account_id, cid in campaign_of.items():
             flag = flags.get(cid)
-            if flag is not None and flag.tier >= Tier.SUSPECT and account_id not in self.linked_at:
+            if flag is None or flag.tier < Tier.SUSPECT:
+                continue
+            if account_id not in self.linked_at:
                 self.linked_at[account_id] = at
+            if self.link_probation is not None:
+                entry = tiers.get(account_id)
+                tier = min(flag.tier, self.link_probation)
+                if entry is None or entry.tier < tier:
+                    extra[account_id] = TierEntry(
+                        tier=tier, reasons=["campaign_link_unnamed"], campaign_id=cid, updated_at=at
+                    )
+        if extra:
+            tiers.publish(extra)
+            self.probation_published += len(extra)
 
     def start(self) -> str:
         from distillguard.demo.run import GatewayThread
@@ -272,6 +292,59 @@ class LockstepRun(E2ERun):
         stack.writer.flush(timeout=timeout_s)
 
 
+# ---- the calibrated threshold -----------------------------------------------------------
+def calibrate_on_tuning_seeds(
+    out: Path, seeds: list[int], scale: float, target_fpr: float, console: Any
+) -> dict[str, Any]:
+    """`distillguard calibrate` on legitimate-only traffic of the suite's tuning seeds
+    (legit_only + hard_negatives, prompt split "tune"), never on a scenario under test.
+
+    The two scenarios of one seed draw the same identities for some accounts (same id,
+    card and signup IP): those are kept once, else the merge would link an account
+    with its own double."""
+    import heapq
+
+    import msgspec
+
+    from distillguard.detect.calibrate import calibrate
+    from distillguard.sim.generate import Simulation
+
+    streams: list[Iterable[RequestEvent]] = []
+    accounts = []
+    for seed in seeds:
+        seen: set[str] = set()
+        for name in ("legit_only", "hard_negatives"):
+            sim = Simulation(name, seed, scale=scale, prompt_split="tune")
+            prefix = f"s{seed}{name[:2]}_"
+            keep = {a.account_id for a in sim.accounts if a.account_id not in seen}
+            seen |= keep
+            for info in sim.accounts:
+                if info.account_id in keep:
+                    accounts.append(
+                        msgspec.structs.replace(
+                            info, account_id=prefix + info.account_id, org_id=prefix + info.org_id
+                        )
+                    )
+
+            def renamed(
+                sim: Simulation = sim, keep: set[str] = keep, prefix: str = prefix
+            ) -> Iterable[RequestEvent]:
+                for ev in sim.iter_events():
+                    if ev.account_id in keep:
+                        ev.account_id = prefix + ev.account_id
+                        ev.org_id = prefix + ev.org_id
+                        ev.key_id = prefix + ev.key_id
+                        yield ev
+
+            streams.append(renamed())
+    with console.status(f"calibrating on legitimate traffic of tuning seeds {seeds} (scale {scale})"):
+        result = calibrate(heapq.merge(*streams, key=lambda e: e.ts_start), accounts, target_fpr=target_fpr)
+    result.config.save(out)
+    summary = result.summary()
+    console.print(f"calibrated detector config: {out}: {json.dumps(summary)}")
+    return summary
+
+
 # ---- one scenario ----------------------------------------------------------------------------
 def one_run(
     scenario: str,
@@ -295,7 +368,8 @@ def one_run(
         policy_file=args.policy,
         assess_interval_s=NEVER if lockstep else args.assess_every / args.speed,
     )
-    run = LockstepRun(options, args.assess_every, args.speed) if lockstep else E2ERun(options)
+    probation = Tier[args.link_probation] if getattr(args, "link_probation", None) else None
+    run = LockstepRun(options, args.assess_every, args.speed, probation) if lockstep else E2ERun(options)
     run.prepare()
     run.start()
     try:
@@ -496,6 +570,16 @@ def main() -> None:
         help="simulated seconds between the detector's assessments",
     )
     parser.add_argument("--deadline", type=float, default=1800.0, help="wall seconds per run at most")
+    parser.add_argument(
+        "--link-probation", choices=[t.name for t in Tier if t >= Tier.WATCH], default=None,
+        help="experiment: publish accounts the engine linked into a flagged campaign but did not "
+        "name, at this tier at most (what a detection change would do)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--calibrate", type=Path, default=None,
+        help="first write a calibrated detector config here (legit-only traffic of the tuning "
+        "seeds 1-3, scale 0.25) and use it",
+    )  # fmt: skip
     parser.add_argument("--off-cache", type=Path, default=None, help="reuse enforcement-off runs from here")
     parser.add_argument("--out", type=Path, default=Path("out/e2e_harvest"))
     parser.add_argument("--replot", type=Path, default=None, help="only redraw the plot from a results.json")
@@ -515,6 +599,9 @@ def main() -> None:
     console.print(f"command: PYTHONPATH=src python {' '.join(sys.argv)}")
     console.print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.calibrate is not None:
+        calibrate_on_tuning_seeds(args.calibrate, [1, 2, 3], 0.25, 0.001, console)
+        args.detector_config = str(args.calibrate)
     rows: list[dict[str, Any]] = []
     loads: list[float] = []
     with tempfile.TemporaryDirectory(prefix="dg-e2e-") as tmp:
