@@ -537,7 +537,21 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path, console: An
         )
         for what, tokens in sorted(sources.get(c_on.campaign_id, {}).items(), key=lambda kv: -kv[1]):
             console.print(f"  {name} {c_on.campaign_id} after the flag, kept: {tokens:>9,} tokens  {what}")
-    if not on.campaigns:
+    if not on.campaigns:  # legitimate traffic only: the row is about false positives
+        rows.append(
+            {
+                "scenario": name, "scale": scale, "days": sim.scenario.days, "seed": args.seed,
+                "events": on.events, "campaign": "(none)", "strategy": "", "flagged_after_h": None,
+                "off_after_tokens": 0, "on_after_tokens": 0, "off_after_requests_served": 0,
+                "on_after_requests_served": 0, "off_after_logprob_answers": 0,
+                "on_after_logprob_answers": 0, "share": None, "on_after_sources": {},
+                "legit_accounts": on.legit_accounts, "legit_requests": on.legit_requests,
+                "legit_requests_acted": sum(on.legit_acted.values()),
+                "legit_accounts_acted": on.legit_affected, "legit_flagged": len(on.legit_flagged),
+                "legit_linked_unnamed": len(legit_linked),
+                "wall_s": {"off": off_data.get("wall_s"), "on": wall_on},
+            }
+        )  # fmt: skip
         console.print(f"{name}: no campaign (legitimate traffic only)")
     if legit_linked:
         console.print(f"{name}: legitimate accounts linked into a flagged campaign, unnamed: {legit_linked}")
@@ -660,7 +674,10 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.bar([x - 0.2 for x in xs], off, 0.4, label="enforcement off")
     ax.bar([x + 0.2 for x in xs], on, 0.4, label="enforcement on")
     for x, r, f in zip(xs, rows, flagged, strict=True):
-        if not f:
+        if r["campaign"] == "(none)":
+            label = f"legit only:\n{r['legit_accounts_acted']}/{r['legit_accounts']}\nacted on"
+            ax.annotate(label, (x, 1), ha="center", va="bottom", fontsize=7)
+        elif not f:
             ax.annotate("never\nflagged", (x, 1), ha="center", va="bottom", fontsize=7)
         elif r["share"] is not None:
             top = max(r["on_after_tokens"], 1)
