@@ -83,3 +83,34 @@ def test_tier_entries_keeps_campaign() -> None:
     flag = Flag(kind="account", subject_id="a", risk=0.5, tier=Tier.SUSPECT, campaign_id="c1")
     entries = tier_entries(Assessment(at=3.0, accounts={"a": flag}))
     assert entries["a"].campaign_id == "c1" and entries["a"].updated_at == 3.0
+
+
+def test_assess_at_waits_for_an_assessment_at_the_simulated_moment() -> None:
+    """A caller holding a simulated clock still gets tiers computed at its moment, from
+    everything it submitted before asking, however long the assessment takes."""
+    seen: list[float] = []
+    store = MemoryTierStore()
+    online = OnlineDetector(
+        Recorder(), store, interval_s=1e12, clock=lambda: 0.0, on_assessment=lambda a: seen.append(a.at)
+    ).start()
+    try:
+        for i in range(50):
+            online.submit(RequestEvent(request_id=f"r{i}", ts_start=100.0))
+        got = online.assess_at(300.0, timeout_s=10)
+        assert got is not None and got.at == 300.0
+        assert set(got.accounts) == {f"r{i}" for i in range(50)}  # nothing submitted was left out
+        assert store.get("r49") is not None
+        online.submit(RequestEvent(request_id="late", ts_start=400.0))
+        again = online.assess_at(600.0, timeout_s=10)
+        assert again is not None and "late" in again.accounts
+    finally:
+        online.close()
+    assert seen[:2] == [300.0, 600.0]  # the runner's own cadence (1e12 s) never fired between
+
+
+def test_assess_at_without_a_thread_runs_in_the_caller() -> None:
+    online = OnlineDetector(Recorder(), MemoryTierStore(), clock=lambda: 5.0)
+    online.submit(RequestEvent(request_id="r1", ts_start=1.0))
+    got = online.assess_at(42.0)
+    assert got is not None and got.at == 42.0 and "r1" in got.accounts
+    assert online.step().at == 5.0  # default: the clock's now

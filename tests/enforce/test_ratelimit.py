@@ -164,9 +164,17 @@ async def test_shadow_counts_and_records_but_never_refuses() -> None:
     assert "x-ratelimit-limit-requests" in ctxs[0].response_headers
 
 
+def still_clock() -> float:
+    return 1_000_000.0
+
+
 async def test_on_complete_reconciles_with_measured_usage() -> None:
     raw_limits = {"window_s": 60, "account": {"requests": 0, "tokens": 3000}}
-    plugins = [DecisionPlugin(policy(limits=raw_limits), DictTierStore()), RateLimitPlugin(MemoryLimiter())]
+    # a still clock: a loaded machine must not refill the bucket between the calls
+    plugins = [
+        DecisionPlugin(policy(limits=raw_limits), DictTierStore()),
+        RateLimitPlugin(MemoryLimiter(clock=still_clock), clock=still_clock),
+    ]
     body = {"model": "m", "messages": [{"role": "user", "content": "q"}], "max_tokens": 1000}
     first = make_ctx(body=body)
     assert await run(plugins, first) is None  # reserves 1001 of 3000
@@ -181,7 +189,11 @@ async def test_on_complete_reconciles_with_measured_usage() -> None:
 
 async def test_failed_call_refunds_its_tokens() -> None:
     raw_limits = {"window_s": 60, "account": {"requests": 0, "tokens": 1500}}
-    plugins = [DecisionPlugin(policy(limits=raw_limits), DictTierStore()), RateLimitPlugin(MemoryLimiter())]
+    # a still clock: a loaded machine must not refill the bucket between the calls
+    plugins = [
+        DecisionPlugin(policy(limits=raw_limits), DictTierStore()),
+        RateLimitPlugin(MemoryLimiter(clock=still_clock), clock=still_clock),
+    ]
     body = {"model": "m", "messages": [{"role": "user", "content": "q"}], "max_tokens": 1000}
     failed = make_ctx(body=body)
     assert await run(plugins, failed) is None

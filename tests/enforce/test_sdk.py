@@ -241,17 +241,20 @@ async def test_openai_sdk_waits_retry_after_then_succeeds(gateway: tuple[str, Fa
 
 async def test_anthropic_sdk_429_then_retry(gateway: tuple[str, FakeGateway]) -> None:
     base, fake = gateway
-    await ant_call(ant(base, "acct_a1", retries=0))
-    await ant_call(ant(base, "acct_a1", retries=0))
+    # clients made first: the bucket refills a request a second, so the three calls must
+    # not wait on client construction (a loaded machine made the third one fit)
+    client, retrying = ant(base, "acct_a1", retries=0), ant(base, "acct_a1", retries=2)
+    await ant_call(client)
+    await ant_call(client)
     with pytest.raises(anthropic.RateLimitError) as info:
-        await ant_call(ant(base, "acct_a1", retries=0))
+        await ant_call(client)
     assert info.value.status_code == 429
     assert info.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
     headers = info.value.response.headers
     assert headers["anthropic-ratelimit-requests-remaining"] == "0"
     assert headers["anthropic-ratelimit-requests-reset"].endswith("Z")
     started = time.monotonic()
-    message = await ant_call(ant(base, "acct_a1", retries=2))
+    message = await ant_call(retrying)
     assert 0.9 <= time.monotonic() - started < 3.0
     assert message.content[-1].type == "text"
     assert fake.requests == 5  # two admitted, one refused, one refused then retried

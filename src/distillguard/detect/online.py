@@ -57,6 +57,8 @@ class OnlineDetector:
         self._queue: deque[RequestEvent | AccountInfo] = deque(maxlen=max_queue)
         self._wake = threading.Event()
         self._stop = threading.Event()
+        # assessments asked for by `assess_at`: (simulated time or None, done, result box)
+        self._asked: deque[tuple[float | None, threading.Event, list[Assessment]]] = deque()
         self._thread: threading.Thread | None = None
         self.submitted = 0
         self.processed = 0
@@ -124,10 +126,10 @@ class OnlineDetector:
         self.processed += fed
         return fed
 
-    def step(self) -> Assessment:
-        """Drain, assess now, publish a snapshot of the tiers."""
+    def step(self, at: float | None = None) -> Assessment:
+        """Drain, assess at `at` (default: the clock's now), publish a snapshot of the tiers."""
         self.drain()
-        assessment = self.detector.assess(self.clock())
+        assessment = self.detector.assess(self.clock() if at is None else at)
         entries = tier_entries(assessment)
         replace = getattr(self.store, "replace", None)
         if replace is not None:
@@ -140,19 +142,54 @@ class OnlineDetector:
             self.on_assessment(assessment)
         return assessment
 
+    def assess_at(self, at: float | None = None, timeout_s: float = 60.0) -> Assessment | None:
+        """Assess once everything submitted so far is fed, publish, and wait for it.
+
+        For a caller that holds a simulated clock still at `at` while the detector catches
+        up (bench/e2e_harvest.py): the tiers then depend on the traffic, not on how long the
+        assessment took in wall time. Runs on the runner's thread when it is started (the
+        detector is not thread-safe), else here. None if it did not finish in `timeout_s`.
+        """
+        if self._thread is None:
+            return self.step(at)
+        done = threading.Event()
+        box: list[Assessment] = []
+        self._asked.append((at, done, box))
+        self._wake.set()
+        if not done.wait(timeout_s):
+            return None
+        return box[0] if box else None
+
+    def _answer_asked(self) -> bool:
+        answered = False
+        while self._asked:
+            at, done, box = self._asked.popleft()
+            try:
+                box.append(self.step(at))
+            except Exception:
+                self.errors += 1
+                log.exception("assessment failed")
+            finally:
+                done.set()
+            answered = True
+        return answered
+
     def _run(self) -> None:
         next_at = self.clock() + self.interval_s
         while not self._stop.is_set():
             self._wake.wait(timeout=min(0.2, self.interval_s))
             self._wake.clear()
             self.drain()
-            if self.clock() >= next_at:
+            if self._answer_asked():
+                next_at = self.clock() + self.interval_s
+            elif self.clock() >= next_at:
                 try:
                     self.step()
                 except Exception:
                     self.errors += 1
                     log.exception("assessment failed")
                 next_at = self.clock() + self.interval_s
+        self._answer_asked()
         try:
             self.step()
         except Exception:
