@@ -79,6 +79,28 @@ def test_resolves_from_memory_without_database_calls() -> None:
     assert source.get_calls == 0 and resolver.stats.hits == 1000 and resolver.stats.revoked == 1000
 
 
+def test_a_reload_keeps_verified_keys_whose_record_did_not_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    import distillguard.accounts.keys as keys_module
+
+    source = CountingSource()
+    steady, rotated, revoked = source.add("a"), source.add("b"), source.add("c")
+    resolver = CachedKeyResolver(source)
+    for raw in (steady, rotated, revoked):
+        assert resolver.resolve(raw) is not None
+    rotated_id, revoked_id = rotated[3:15], revoked[3:15]
+    source.records[rotated_id] = KeyRecord(
+        key_id=rotated_id, secret_hash=hash_secret("other", source.pepper), account_id="b", org_id="o"
+    )
+    source.records[revoked_id].revoked_at = 5.0
+    verifications = []
+    real_verify = keys_module.verify_secret
+    monkeypatch.setattr(keys_module, "verify_secret", lambda *a: verifications.append(a) or real_verify(*a))
+    resolver.refresh()
+    assert resolver.resolve(steady) is not None and verifications == []  # memo kept: no HMAC
+    assert resolver.resolve(rotated) is None and len(verifications) == 1  # re-verified, fails
+    assert resolver.resolve(revoked) is None
+
+
 def test_a_flood_of_bad_keys_does_not_hit_the_database_per_request() -> None:
     source = CountingSource()
     now = [0.0]

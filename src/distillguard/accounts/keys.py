@@ -213,8 +213,18 @@ class CachedKeyResolver:
     def refresh(self) -> None:
         """Reload every key from the registry (atomic swap; readers never see a partial map)."""
         records = self.registry.all_keys()
-        self._keys = {r.key_id: r for r in records}
-        self._verified = {}  # revocations since the last reload take effect now
+        old_keys, old_memo = self._keys, self._verified
+        keys = {r.key_id: r for r in records}
+        # Keep a verified raw key only while its stored record is exactly what it verified
+        # against: revocations and rotations take effect now, and a steady key set does not
+        # pay one HMAC per key after every reload (at 1,000 req/s that showed in profiles).
+        unchanged = {
+            key_id
+            for key_id, record in keys.items()
+            if record.revoked_at is None and old_keys.get(key_id) == record
+        }
+        self._keys = keys
+        self._verified = {raw: p for raw, p in old_memo.items() if p.key_id in unchanged}
         now = self._clock()
         self._negative = {k: exp for k, exp in self._negative.items() if exp > now and k not in self._keys}
         self.stats.refreshes += 1
