@@ -156,3 +156,17 @@ def test_replacement_paid_with_a_flagged_campaigns_card_inherits_on_first_reques
     assert other not in first
     result = det.assess(b.t.sorted_events()[-1].ts_start + 1)
     assert result.accounts[fresh].campaign_id == result.accounts[hydra[0]].campaign_id
+
+
+def test_logit_probe_with_one_token_answers_is_flagged_sooner() -> None:
+    """logit_bias + top_logprobs + max_tokens=1 reads a biased next-token distribution and
+    nothing else: flagged sooner than the same requests asking for a real answer."""
+    b = Builder(5)
+    b.chat_users(5)
+    probe = b.extractor(requests=400, days=1)
+    probe_at = replay(b.t, DistillGuardDetector(enrich=False))[probe]
+    for event in b.t.events:
+        if event.account_id == probe:
+            event.max_tokens = 256
+    answer_at = replay(b.t, DistillGuardDetector(enrich=False)).get(probe, float("inf"))
+    assert probe_at < answer_at

@@ -140,6 +140,7 @@ class AccountState:
         "n_logit_bias",
         "n_logprobs",
         "n_multi_sample",
+        "n_one_token",
         "n_rubric",
         "n_single_turn",
         "n_system",
@@ -180,6 +181,7 @@ class AccountState:
         self.n_logprobs = 0
         self.n_logit_bias = 0
         self.n_multi_sample = 0
+        self.n_one_token = 0  # max_tokens <= 1: only the next-token distribution is wanted
         self.n_tools = 0
         self.n_system = 0
         self.n_thinking = 0
@@ -325,6 +327,8 @@ def observe_event(
     if event.logit_bias:
         state.n_logit_bias += 1
         state.add_evidence("logit_bias", rid, cap)
+        if event.max_tokens is not None and event.max_tokens <= 1:
+            state.n_one_token += 1
     if event.n and event.n > 1:
         state.n_multi_sample += 1
     if event.n_tools or event.has_tool_results:

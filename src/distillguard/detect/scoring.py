@@ -35,6 +35,7 @@ class GroupStats:
     n_datagen: int = 0
     n_logprobs: int = 0
     n_logit_bias: int = 0
+    n_one_token: int = 0  # logit_bias with max_tokens <= 1
     n_tools: int = 0
     n_system: int = 0
     hours: list[int] = field(default_factory=lambda: [0] * 24)
@@ -69,6 +70,7 @@ class GroupStats:
             g.n_intent += min(s.n, s.n_cot + s.n_rubric + s.n_datagen)
             g.n_logprobs += s.n_logprobs
             g.n_logit_bias += s.n_logit_bias
+            g.n_one_token += s.n_one_token
             g.n_tools += s.n_tools
             g.n_system += s.n_system
             g.stream_n += s.stream_n
@@ -122,6 +124,7 @@ FEATURES = (
     "intensity",  # requests per account per active day (log scale, 50/day = 1)
     "templated",  # skeleton reuse: the same prompt shape again and again
     "extraction",  # logprobs together with logit_bias (Carlini-style)
+    "one_token",  # logit_bias with max_tokens <= 1: reading one biased next-token distribution
     "narrow",  # few distinct prompt shapes for the volume: an eval suite re-run, one batch job
     "volume",  # log10 requests
     "members",  # log2 active accounts in the campaign
@@ -161,6 +164,9 @@ class ScoringConfig:
     members_x_coordination: float = 1.5  # log2 members * content coordination^2
     extraction_x_templated: float = 6.0  # logit_bias+logprobs on near-identical prompts
     extraction: float = 2.0
+    # logprobs + logit_bias + max_tokens=1 is the logit-extraction probe itself (Carlini et al.
+    # 2024): nothing is generated, only the biased next-token distribution is read
+    extraction_probe: float = 4.0
     intent_x_bulk: float = 1.5  # intent share * log10(requests / 1000): a harvest at scale
     coordination_intensity_floor: float = (
         0.3  # intensity (~3 requests/account/day) below which links are ignored
@@ -247,6 +253,7 @@ def features(g: GroupStats, coord_content: float = 0.0, coord_infra: float = 0.0
         "intensity": min(1.0, math.log10(1.0 + per_day) / math.log10(51.0)),
         "templated": max(0.0, 1.0 - g.skeleton_distinct / n) if g.n >= 5 else 0.0,
         "extraction": extraction,
+        "one_token": g.share(g.n_one_token),
         # a community of labs re-running the same public benchmark shares its items (so it is
         # linked) yet each member runs a fixed workload: judge narrowness per member as well
         "narrow": max(narrowness(g), g.narrow_sum / n),
@@ -305,7 +312,9 @@ def logit_terms(x: dict[str, float], cfg: ScoringConfig) -> dict[str, float]:
     )
     terms["narrow"] = cfg.narrow * x["narrow"] * (1.0 - x["extraction"])
     terms["extraction"] = (
-        cfg.extraction * x["extraction"] + cfg.extraction_x_templated * x["extraction"] * (x["templated"])
+        cfg.extraction * x["extraction"]
+        + cfg.extraction_x_templated * x["extraction"] * x["templated"]
+        + cfg.extraction_probe * min(x["extraction"], x["one_token"])
     )
     return terms
 
@@ -409,8 +418,8 @@ def _describe(name: str, g: GroupStats, x: dict[str, float], weight: float) -> R
             code="logprob_extraction",
             weight=weight,
             detail=(
-                f"{g.n_logit_bias} of {n} requests set logit_bias and {g.n_logprobs} ask for logprobs "
-                "(logit extraction pattern)."
+                f"{g.n_logit_bias} of {n} requests set logit_bias and {g.n_logprobs} ask for logprobs"
+                f", {g.n_one_token} with max_tokens <= 1 (logit extraction pattern)."
             ),
             evidence=_evidence(g, "logit_bias"),
         )
