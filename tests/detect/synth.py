@@ -264,3 +264,28 @@ class Builder:
                     completion_tokens=other_tokens,
                 )
         return acct
+
+    def eval_labs(self, n: int, per_day: int = 1500, days: float = 3, items: int = 8) -> list[str]:
+        """Labs at different institutions re-running the same public benchmark: the same few
+        templated items (shared skeletons and near-duplicates), step-by-step, in bursts."""
+        rng = self.rng
+        skels = [_hex(rng) for _ in range(items)]
+        bases = [_sig(rng) for _ in range(items)]
+        labs = []
+        for i in range(n):
+            acct = self.account("eval_researcher", email_domain=f"lab{i}.example.edu")
+            labs.append(acct)
+            for day in range(int(days)):
+                burst = T0 + day * DAY + rng.uniform(9, 17) * HOUR
+                for j in range(per_day):
+                    k = rng.randrange(items)
+                    self.event(
+                        acct,
+                        burst + j * 2.0,
+                        skeleton_hash=skels[k],
+                        minhash=_sig(rng, bases[k], noise=4),
+                        cot_score=0.9,
+                        client_ip=f"171.64.{i}.{rng.randrange(256)}",
+                        completion_tokens=350,
+                    )
+        return labs

@@ -170,3 +170,15 @@ def test_logit_probe_with_one_token_answers_is_flagged_sooner() -> None:
             event.max_tokens = 256
     answer_at = replay(b.t, DistillGuardDetector(enrich=False)).get(probe, float("inf"))
     assert probe_at < answer_at
+
+
+def test_labs_re_running_one_public_benchmark_are_not_a_campaign() -> None:
+    """Their shared benchmark items link them, but each runs a fixed workload: the overlap
+    must not make them a campaign (nor drag any of them into one)."""
+    b = Builder(17)
+    b.chat_users(10)
+    labs = b.eval_labs(12)
+    det = DistillGuardDetector(enrich=False)
+    flagged = set(replay(b.t, det))
+    assert det.linker.edges, "the labs should be linked by the shared items"
+    assert not (flagged & set(labs))

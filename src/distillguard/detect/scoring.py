@@ -292,9 +292,16 @@ def logit_terms(x: dict[str, float], cfg: ScoringConfig) -> dict[str, float]:
     # ...and it counts only with sustained volume per account: a class sharing its homework
     # asks a few questions a day each; a harvest (even low and slow) needs tens
     gate = min(1.0, max(0.0, (x["intensity"] - cfg.coordination_intensity_floor) / 0.4))
-    terms["coordination"] = gate * (
-        cfg.members_x_coordination * x["members"] * x["coord_content"] ** 2
-        + cfg.style_x_coordination * style * campaign
+    # ...and a community of fixed workloads (labs re-running one public benchmark share its
+    # items, so they link) is not made a campaign by that overlap
+    fixed = x["narrow"] * (1.0 - x["extraction"])
+    terms["coordination"] = (
+        gate
+        * (1.0 - fixed)
+        * (
+            cfg.members_x_coordination * x["members"] * x["coord_content"] ** 2
+            + cfg.style_x_coordination * style * campaign
+        )
     )
     # judged per account only: a community's combined traffic is scored by the terms above
     share_gate = _ramp(x["stream_share"], cfg.stream_share_lo, cfg.stream_share_hi)
