@@ -223,3 +223,69 @@ class Builder:
                 completion_tokens=1,
             )
         return acct
+
+    def product_backend(
+        self,
+        per_day: int = 2000,
+        days: float = 3,
+        *,
+        harvest_share: float = 0.0,
+        intent_tokens: int = 1200,
+        other_tokens: int = 350,
+    ) -> str:
+        """A product key serving many end users (multi-turn, own system prompts, broad real
+        prompts); with `harvest_share` > 0 a reseller blends one-shot reasoning requests with
+        long answers into the same key, IPs and system prompts."""
+        rng = self.rng
+        acct = self.account("reseller" if harvest_share else "saas_backend", email_domain="app.example.com")
+        systems = [_hex(rng) for _ in range(20)]
+        for _ in range(int(per_day * days)):
+            ts = T0 + rng.uniform(0, days * DAY)
+            if rng.random() < harvest_share:
+                self.event(
+                    acct,
+                    ts,
+                    system_hash=rng.choice(systems),
+                    client_ip="52.9.9.9",
+                    n_messages=2,
+                    cot_score=0.9,
+                    completion_tokens=intent_tokens,
+                )
+            else:
+                turns = rng.randrange(1, 5)
+                self.event(
+                    acct,
+                    ts,
+                    system_hash=rng.choice(systems),
+                    client_ip="52.9.9.9",
+                    n_user_turns=turns,
+                    n_messages=2 * turns,
+                    cot_score=0.9 if rng.random() < 0.01 else 0.0,
+                    completion_tokens=other_tokens,
+                )
+        return acct
+
+    def eval_labs(self, n: int, per_day: int = 1500, days: float = 3, items: int = 8) -> list[str]:
+        """Labs at different institutions re-running the same public benchmark: the same few
+        templated items (shared skeletons and near-duplicates), step-by-step, in bursts."""
+        rng = self.rng
+        skels = [_hex(rng) for _ in range(items)]
+        bases = [_sig(rng) for _ in range(items)]
+        labs = []
+        for i in range(n):
+            acct = self.account("eval_researcher", email_domain=f"lab{i}.example.edu")
+            labs.append(acct)
+            for day in range(int(days)):
+                burst = T0 + day * DAY + rng.uniform(9, 17) * HOUR
+                for j in range(per_day):
+                    k = rng.randrange(items)
+                    self.event(
+                        acct,
+                        burst + j * 2.0,
+                        skeleton_hash=skels[k],
+                        minhash=_sig(rng, bases[k], noise=4),
+                        cot_score=0.9,
+                        client_ip=f"171.64.{i}.{rng.randrange(256)}",
+                        completion_tokens=350,
+                    )
+        return labs

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from synth import Builder, Traffic
+from synth import DAY, T0, Builder, Traffic
 
 from distillguard.detect.api import Detector, Tier
 from distillguard.detect.engine import DetectorConfig, DistillGuardDetector
@@ -111,3 +111,74 @@ def test_idle_accounts_are_forgotten_flagged_ones_kept() -> None:
     assert list(det.accounts) == [acct]
     assert all(acct in key for key in det.linker.pairs)
     assert det.assess(last + 3 * 86400).tier_of(acct) >= Tier.SUSPECT
+
+
+def test_harvest_blended_into_product_traffic_is_flagged() -> None:
+    """A reseller's key: 80% real product traffic, 20% one-shot reasoning harvest through the
+    same system prompts and IPs. The harvest sub-stream is judged on its own volume."""
+    b = Builder(11)
+    b.chat_users(10)
+    reseller = b.product_backend(per_day=1500, harvest_share=0.2)
+    saas = b.product_backend(per_day=1500)
+    first = replay(b.t, DistillGuardDetector(enrich=False))
+    assert reseller in first
+    assert saas not in first
+    flag = DistillGuardDetector(enrich=False)
+    replay(b.t, flag)
+    reasons = flag.assess(b.t.sorted_events()[-1].ts_start + 1).accounts[reseller].reasons
+    stream = [r for r in reasons if r.code == "harvest_stream"]
+    assert stream and stream[0].evidence and any(ch.isdigit() for ch in stream[0].detail)
+
+
+def test_short_answers_of_a_labelling_job_are_not_a_harvest_stream() -> None:
+    """Same shape, but the one-shot 'grading-like' requests get one-word labels (a
+    classification job): worthless to a distiller, not flagged."""
+    b = Builder(12)
+    b.chat_users(10)
+    labeller = b.product_backend(per_day=1500, harvest_share=0.2, intent_tokens=8, other_tokens=8)
+    assert labeller not in replay(b.t, DistillGuardDetector(enrich=False))
+
+
+def test_replacement_paid_with_a_flagged_campaigns_card_inherits_on_first_request() -> None:
+    b = Builder(13)
+    b.chat_users(20)
+    hydra = b.hydra(12, per_account_day=150, days=2)
+    pay = next(a.payment_fingerprint for a in b.t.accounts if a.account_id == hydra[0])
+    late = T0 + 1.5 * DAY
+    fresh = b.account("hydra", campaign="hydra-1", created_at=late, payment_fingerprint=pay)
+    b.event(fresh, late + 60, cot_score=0.9)
+    other = b.account("chat_user", created_at=late)
+    b.event(other, late + 60, cot_score=0.9)
+    det = DistillGuardDetector(enrich=False)
+    first = replay(b.t, det)
+    assert set(hydra) <= set(first)
+    assert fresh in first and first[fresh] <= late + 60 + 2 * 300.0
+    assert other not in first
+    result = det.assess(b.t.sorted_events()[-1].ts_start + 1)
+    assert result.accounts[fresh].campaign_id == result.accounts[hydra[0]].campaign_id
+
+
+def test_logit_probe_with_one_token_answers_is_flagged_sooner() -> None:
+    """logit_bias + top_logprobs + max_tokens=1 reads a biased next-token distribution and
+    nothing else: flagged sooner than the same requests asking for a real answer."""
+    b = Builder(5)
+    b.chat_users(5)
+    probe = b.extractor(requests=400, days=1)
+    probe_at = replay(b.t, DistillGuardDetector(enrich=False))[probe]
+    for event in b.t.events:
+        if event.account_id == probe:
+            event.max_tokens = 256
+    answer_at = replay(b.t, DistillGuardDetector(enrich=False)).get(probe, float("inf"))
+    assert probe_at < answer_at
+
+
+def test_labs_re_running_one_public_benchmark_are_not_a_campaign() -> None:
+    """Their shared benchmark items link them, but each runs a fixed workload: the overlap
+    must not make them a campaign (nor drag any of them into one)."""
+    b = Builder(17)
+    b.chat_users(10)
+    labs = b.eval_labs(12)
+    det = DistillGuardDetector(enrich=False)
+    flagged = set(replay(b.t, det))
+    assert det.linker.edges, "the labs should be linked by the shared items"
+    assert not (flagged & set(labs))

@@ -140,6 +140,7 @@ class AccountState:
         "n_logit_bias",
         "n_logprobs",
         "n_multi_sample",
+        "n_one_token",
         "n_rubric",
         "n_single_turn",
         "n_system",
@@ -152,6 +153,9 @@ class AccountState:
         "rate_at",
         "reasoning_tokens",
         "skeletons",
+        "stream_n",
+        "stream_output_tokens",
+        "stream_skeletons",
         "system_hashes",
         "topics",
         "version",
@@ -177,6 +181,7 @@ class AccountState:
         self.n_logprobs = 0
         self.n_logit_bias = 0
         self.n_multi_sample = 0
+        self.n_one_token = 0  # max_tokens <= 1: only the next-token distribution is wanted
         self.n_tools = 0
         self.n_system = 0
         self.n_thinking = 0
@@ -190,6 +195,11 @@ class AccountState:
         self.rate = 0.0  # exponentially decayed requests, half-life config.rate_half_life_s
         self.rate_at = 0.0
         self.skeletons = BottomK(config.skeleton_k)
+        # the harvest-shaped sub-stream: one-shot reasoning / grading / data-generation prompts,
+        # judged on its own volume so a blend into a product's real traffic is not diluted
+        self.stream_n = 0
+        self.stream_output_tokens = 0
+        self.stream_skeletons = BottomK(config.skeleton_k)
         self.topics = BottomK(config.topic_k)
         self.system_hashes: list[str] = []
         self.ip_prefixes: list[str] = []
@@ -292,26 +302,33 @@ def observe_event(
     rid = event.request_id
     cap = config.evidence_per_code
     threshold = config.intent_threshold
-    if event.n_user_turns <= 1 and not event.has_tool_results:
+    single_turn = event.n_user_turns <= 1 and not event.has_tool_results
+    if single_turn:
         state.n_single_turn += 1
+    intent = False
     if (event.cot_score or 0.0) >= threshold or event.thinking_budget or event.reasoning_effort:
         if (event.cot_score or 0.0) >= threshold:
             state.n_cot += 1
             state.add_evidence("cot", rid, cap)
+            intent = True
         else:
             state.n_thinking += 1
     if (event.rubric_score or 0.0) >= threshold:
         state.n_rubric += 1
         state.add_evidence("rubric", rid, cap)
+        intent = True
     if (event.datagen_score or 0.0) >= threshold:
         state.n_datagen += 1
         state.add_evidence("datagen", rid, cap)
+        intent = True
     if event.logprobs or event.top_logprobs:
         state.n_logprobs += 1
         state.add_evidence("logprobs", rid, cap)
     if event.logit_bias:
         state.n_logit_bias += 1
         state.add_evidence("logit_bias", rid, cap)
+        if event.max_tokens is not None and event.max_tokens <= 1:
+            state.n_one_token += 1
     if event.n and event.n > 1:
         state.n_multi_sample += 1
     if event.n_tools or event.has_tool_results:
@@ -342,6 +359,11 @@ def observe_event(
         if state.skeletons.add(h):
             new_skeletons.append(h)
             state.add_evidence("skeleton", rid, cap)
+        if intent and single_turn:
+            state.stream_skeletons.add(h)
+    if intent and single_turn:
+        state.stream_n += 1
+        state.stream_output_tokens += event.completion_tokens
     new_topics: list[int] = []
     for key in band_keys:
         if state.topics.add(key):

@@ -27,6 +27,7 @@ from distillguard.detect.accounts import (
 from distillguard.detect.api import Assessment, Flag, Reason, Tier
 from distillguard.detect.linking import (
     CONTENT_TYPES,
+    PAY,
     REPLACEMENT,
     SKEL,
     TOPIC,
@@ -34,6 +35,7 @@ from distillguard.detect.linking import (
     CampaignLinker,
     LinkConfig,
     token,
+    token_kind,
 )
 from distillguard.detect.scoring import (
     GroupStats,
@@ -148,6 +150,8 @@ class DistillGuardDetector:
         self._link_best_strong: dict[str, float] = {}
         self._last_forget = -math.inf
         self._campaign_cache: dict[str, tuple[int, int, Flag]] = {}  # cid -> (members hash, n, flag)
+        self._paid_together: set[str] = set()
+        self._campaign_rate: dict[str, float] = {}  # cid -> requests per member per active day
 
     # ---- input ----------------------------------------------------------------------
     def _state(self, account_id: str) -> AccountState:
@@ -264,6 +268,7 @@ class DistillGuardDetector:
         degree: dict[str, int] = {}
         best: dict[str, float] = {}
         best_strong: dict[str, float] = {}
+        paid: set[str] = set()  # fresh accounts paid with the same card as a linked account
         for key, (strength, strong, weak) in self.linker.edges.items():
             i = root_of.get(key[0], -1)
             if i < 0 or root_of.get(key[1], -1) != i:
@@ -274,6 +279,12 @@ class DistillGuardDetector:
                     best[end] = strength
                 if strong > best_strong.get(end, 0.0):
                     best_strong[end] = strong
+            if (
+                strong >= 0.7
+                and any(self.accounts[e].n < 10 for e in key if e in self.accounts)
+                and any(token_kind(t) == PAY for t in self.linker.pairs.get(key, ()))
+            ):
+                paid.update(key)
             strong_sum[i] += strong
             weak_sum[i] += weak
             edge_n[i] += 1
@@ -282,12 +293,15 @@ class DistillGuardDetector:
         self._link_degree = degree
         self._link_best = best
         self._link_best_strong = best_strong
+        self._paid_together = paid
         taken: set[str] = set()
         new_flags: dict[str, Flag] = {}
         new_campaign_of: dict[str, str] = {}
         scoring = self.config.scoring
         cache = self._campaign_cache
         new_cache: dict[str, tuple[int, int, Flag]] = {}
+        old_rate = self._campaign_rate
+        new_rate: dict[str, float] = {}
         for i, comp in enumerate(comps):
             members = [self.accounts[m] for m in comp if m in self.accounts]
             total_n = sum(m.n for m in members)
@@ -304,8 +318,10 @@ class DistillGuardDetector:
                 flag.requests = total_n
                 new_flags[cid] = flag
                 new_cache[cid] = cached
+                new_rate[cid] = old_rate.get(cid, 0.0)
                 continue
             g = GroupStats.of(members, self.config.window.topic_k)
+            rate = new_rate[cid] = _load_weighted_rate(members)
             x = features(g, strong_sum[i] / max(1, edge_n[i]), weak_sum[i] / max(1, edge_n[i]))
             terms = logit_terms(x, scoring)
             risk = risk_of(terms, scoring)
@@ -325,13 +341,16 @@ class DistillGuardDetector:
                     else []
                 ),
                 # members tied in firmly; the rest stay linked (campaign_of) but are not named
-                accounts=[m.account_id for m in members if tier < Tier.WATCH or self._inherits(m.account_id)],
+                accounts=[
+                    m.account_id for m in members if tier < Tier.WATCH or self._inherits(m.account_id, rate)
+                ],
                 first_flagged=first,
                 requests=g.n,
                 output_tokens=g.output_tokens,
             )
             new_cache[cid] = (members_hash, g.n, new_flags[cid])
         self._campaign_cache = new_cache
+        self._campaign_rate = new_rate
         self._campaign_flags = new_flags
         self._campaign_of = new_campaign_of
 
@@ -414,9 +433,10 @@ class DistillGuardDetector:
                         self.max_risk[m] = cflag.risk
             if cflag.tier < Tier.WATCH:
                 continue
+            rate = self._campaign_rate.get(cid, 0.0)
             for m in cflag.accounts:
                 own = self._account_flags.get(m)
-                if not self._inherits(m):
+                if not self._inherits(m, rate):
                     if own is not None:
                         own.campaign_id = cid
                     continue
@@ -465,17 +485,22 @@ class DistillGuardDetector:
         self.linker.forget(idle)
         return len(idle)
 
-    def _inherits(self, account_id: str) -> bool:
+    def _inherits(self, account_id: str, campaign_rate: float = 0.0) -> bool:
         """A member takes its campaign's tier only when it is tied in firmly (two links, or
         one strong one, with content/payment evidence) and, once it has some history, its
         own traffic has the harvest shape: sustained volume (several requests a day) of
-        reasoning/grading/data-generation or agentic prompts, and not a narrow fixed workload.
+        reasoning/grading/data-generation or agentic prompts, and not a narrow fixed workload,
+        and it carries its share of the campaign's load (a campaign spreads its harvest over
+        its accounts; a member far slower than the rest is more likely a bystander tied in by
+        chance overlap, e.g. a student asking the same popular question).
         One chance link must not drag a student, a chat user or a lab into a campaign."""
+        state = self.accounts[account_id]
+        if state.n < 10 and account_id in self._paid_together:
+            return True  # a replacement after a ban inherits its campaign's tier from its first request
         if self._link_degree.get(account_id, 0) < 2 and self._link_best.get(account_id, 0.0) < 0.8:
             return False
         if self._link_best_strong.get(account_id, 0.0) < 0.35:
             return False  # tied in by infrastructure only (a campus NAT, a popular SDK)
-        state = self.accounts[account_id]
         if state.n < 10:
             return False  # too little of its own traffic to judge; flags are sticky, so wait
         intent = state.share(state.n_cot + state.n_rubric + state.n_datagen)
@@ -485,8 +510,13 @@ class DistillGuardDetector:
             return True
         g = GroupStats.of([state], self.config.window.topic_k)
         x = features(g)
-        if x["intensity"] < 0.5 or x["narrow"] >= 0.5:
-            return False  # a few questions a day (a person), or one benchmark re-run (a lab)
+        if x["intensity"] < self.config.scoring.member_intensity or x["narrow"] >= 0.5:
+            return False  # a dozen questions a day or fewer (a person), or one benchmark re-run (a lab)
+        # judged once the account has a day of history (a fresh replacement is still ramping up)
+        if state.active_span_s() >= 86400.0 and g.n / g.active_days < (
+            self.config.scoring.member_rate_share * campaign_rate
+        ):
+            return False
         # agent frameworks run long multi-turn tool loops; a farm fires fresh one-shot tasks
         return intent >= 0.25 or (agentic >= 0.5 and state.share(state.n_single_turn) >= 0.3)
 
@@ -512,6 +542,18 @@ class DistillGuardDetector:
             sys.getsizeof(v) + 64 + 32 * len(v) for v in self.linker.pairs.values()
         )
         return per + shared / len(self.accounts)
+
+
+def _load_weighted_rate(members: list[AccountState]) -> float:
+    """Requests per active day of a typical member, weighted by requests: the rate of the
+    accounts that carry the campaign's load, not diluted by quiet bystanders tied into it."""
+    total = 0
+    weighted = 0.0
+    for m in members:
+        if m.n:
+            total += m.n
+            weighted += m.n * m.n / max(1.0, m.active_span_s() / 86400.0)
+    return weighted / total if total else 0.0
 
 
 def _deep_size(value: object) -> int:

@@ -210,7 +210,9 @@ class CampaignLinker:
         content_scale = min(1.0, cfg.breadth_ref / broad) if broad > 0 else 1.0
         for tok in self.pairs.get(key, ()):
             kind = token_kind(tok)
-            w = cfg.weights.get(kind, 0.0) * specificity(max(1, self.df(tok)), cfg.specific_df)
+            w = cfg.weights.get(kind, 0.0)
+            if kind != PAY:  # a card paying for many unrelated accounts is more telling, not less
+                w *= specificity(max(1, self.df(tok)), cfg.specific_df)
             if kind in CONTENT_TYPES:
                 w *= content_scale
             if kind in STRONG_TYPES:

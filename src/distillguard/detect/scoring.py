@@ -35,6 +35,7 @@ class GroupStats:
     n_datagen: int = 0
     n_logprobs: int = 0
     n_logit_bias: int = 0
+    n_one_token: int = 0  # logit_bias with max_tokens <= 1
     n_tools: int = 0
     n_system: int = 0
     hours: list[int] = field(default_factory=lambda: [0] * 24)
@@ -49,6 +50,10 @@ class GroupStats:
     active_members: int = 0
     night_sum: float = 0.0  # sum over members of (their night share x their requests)
     active_days: float = 0.0  # sum over members of their active span in days (at least 1)
+    stream_n: int = 0  # one-shot reasoning / grading / data-generation prompts
+    stream_output_tokens: int = 0
+    stream_distinct: float = 0.0  # distinct prompt shapes within that sub-stream
+    narrow_sum: float = 0.0  # sum over members of (their own narrowness x their requests)
 
     @classmethod
     def of(cls, members: list[AccountState], sketch_k: int) -> GroupStats:
@@ -65,8 +70,11 @@ class GroupStats:
             g.n_intent += min(s.n, s.n_cot + s.n_rubric + s.n_datagen)
             g.n_logprobs += s.n_logprobs
             g.n_logit_bias += s.n_logit_bias
+            g.n_one_token += s.n_one_token
             g.n_tools += s.n_tools
             g.n_system += s.n_system
+            g.stream_n += s.stream_n
+            g.stream_output_tokens += s.stream_output_tokens
             for h, c in enumerate(s.hours):
                 if c:
                     g.hours[h] += c
@@ -84,10 +92,14 @@ class GroupStats:
             if s.n:
                 g.night_sum += member_night(s.hours, s.n) * s.n
                 g.active_days += max(1.0, s.active_span_s() / DAY)
+                if len(members) > 1:
+                    g.narrow_sum += _narrow(s.n, s.skeletons.distinct()) * s.n
         if len(members) == 1:
             g.skeleton_distinct = members[0].skeletons.distinct()
             g.topic_distinct = members[0].topics.distinct()
+            g.stream_distinct = members[0].stream_skeletons.distinct()
         else:
+            g.stream_distinct = merged_distinct([m.stream_skeletons for m in members], sketch_k)
             g.skeleton_distinct = merged_distinct([m.skeletons for m in members], sketch_k)
             g.topic_distinct = merged_distinct([m.topics for m in members], sketch_k)
         return g
@@ -112,11 +124,17 @@ FEATURES = (
     "intensity",  # requests per account per active day (log scale, 50/day = 1)
     "templated",  # skeleton reuse: the same prompt shape again and again
     "extraction",  # logprobs together with logit_bias (Carlini-style)
+    "one_token",  # logit_bias with max_tokens <= 1: reading one biased next-token distribution
     "narrow",  # few distinct prompt shapes for the volume: an eval suite re-run, one batch job
     "volume",  # log10 requests
     "members",  # log2 active accounts in the campaign
     "coord_content",  # link strength from shared templates, near-duplicates, payment
     "coord_infra",  # link strength from IP prefix, user agent, signup metadata only
+    "stream_share",  # share of output tokens served to the harvest-shaped sub-stream
+    "stream_volume",  # log10 requests of that sub-stream
+    "stream_intensity",  # its requests per account per active day (log scale, 50/day = 1)
+    "stream_narrow",  # its prompt shapes grow like an eval suite re-run's (see narrowness)
+    "stream_tokens",  # its mean completion tokens per request
 )
 
 STYLE = ("intent_share", "single_turn", "night", "no_system", "young", "regularity")
@@ -146,10 +164,29 @@ class ScoringConfig:
     members_x_coordination: float = 1.5  # log2 members * content coordination^2
     extraction_x_templated: float = 6.0  # logit_bias+logprobs on near-identical prompts
     extraction: float = 2.0
+    # logprobs + logit_bias + max_tokens=1 is the logit-extraction probe itself (Carlini et al.
+    # 2024): nothing is generated, only the biased next-token distribution is read
+    extraction_probe: float = 4.0
     intent_x_bulk: float = 1.5  # intent share * log10(requests / 1000): a harvest at scale
     coordination_intensity_floor: float = (
         0.3  # intensity (~3 requests/account/day) below which links are ignored
     )
+    # a broad, sustained sub-stream of one-shot reasoning/grading/data-generation prompts that
+    # takes a real share of the account's output tokens is a harvest even when blended into
+    # a product's customer traffic (judged on its own volume, not diluted by the rest)
+    harvest_stream: float = 9.0
+    stream_share_lo: float = 0.08  # output-token share where the term starts ...
+    stream_share_hi: float = 0.2  # ... and where it is full
+    stream_volume_lo: float = 1.3  # log10 sub-stream requests where it starts (~20) ...
+    stream_volume_span: float = 0.8  # ... and how far above that it is full (~125)
+    # what a distiller buys is long answers (reasoning traces, data sets); one-word labels from
+    # a classification job that happens to read like grading are worth little to it
+    stream_tokens_lo: float = 100.0  # mean completion tokens per sub-stream request: 0 ...
+    stream_tokens_hi: float = 300.0  # ... 1
+    # a campaign member inherits the campaign's tier only at this share of the campaign's
+    # requests per member per active day (see DistillGuardDetector._inherits)
+    member_rate_share: float = 0.4
+    member_intensity: float = 0.65  # own intensity (~12 requests per active day) to inherit
     narrow: float = -8.0  # a fixed workload (an eval suite re-run, one job) is not a harvest
     infra_discount: float = 0.25  # infrastructure-only links count this much as content links
     min_requests: int = 3  # below this a subject is never above WATCH
@@ -170,9 +207,13 @@ class ScoringConfig:
 def narrowness(g: GroupStats) -> float:
     """1 when the distinct prompt shapes grow far slower than requests (distinct ~ n^0.3: the
     same benchmark run again and again), 0 from distinct ~ n^0.6 up (a harvest covers ground)."""
-    if g.n < 50 or g.skeleton_distinct <= 0:
+    return _narrow(g.n, g.skeleton_distinct)
+
+
+def _narrow(n: int, distinct: float) -> float:
+    if n < 50 or distinct <= 0:
         return 0.0
-    exponent = math.log10(max(1.0, g.skeleton_distinct)) / math.log10(g.n)
+    exponent = math.log10(max(1.0, distinct)) / math.log10(n)
     return min(1.0, max(0.0, (0.6 - exponent) / 0.3))
 
 
@@ -212,11 +253,25 @@ def features(g: GroupStats, coord_content: float = 0.0, coord_infra: float = 0.0
         "intensity": min(1.0, math.log10(1.0 + per_day) / math.log10(51.0)),
         "templated": max(0.0, 1.0 - g.skeleton_distinct / n) if g.n >= 5 else 0.0,
         "extraction": extraction,
-        "narrow": narrowness(g),
+        "one_token": g.share(g.n_one_token),
+        # a community of labs re-running the same public benchmark shares its items (so it is
+        # linked) yet each member runs a fixed workload: judge narrowness per member as well
+        "narrow": max(narrowness(g), g.narrow_sum / n),
         "volume": math.log10(1 + g.n),
         "members": math.log2(max(1, g.active_members)),
         "coord_content": coord_content,
         "coord_infra": coord_infra,
+        "stream_share": (
+            g.stream_output_tokens / g.output_tokens if g.output_tokens else g.share(g.stream_n)
+        ),
+        "stream_volume": math.log10(1 + g.stream_n),
+        "stream_intensity": (
+            min(1.0, math.log10(1.0 + g.stream_n / g.active_days) / math.log10(51.0))
+            if g.active_days
+            else 0.0
+        ),
+        "stream_narrow": _narrow(g.stream_n, g.stream_distinct),
+        "stream_tokens": g.stream_output_tokens / g.stream_n if g.stream_n else 0.0,
     }
 
 
@@ -237,15 +292,43 @@ def logit_terms(x: dict[str, float], cfg: ScoringConfig) -> dict[str, float]:
     # ...and it counts only with sustained volume per account: a class sharing its homework
     # asks a few questions a day each; a harvest (even low and slow) needs tens
     gate = min(1.0, max(0.0, (x["intensity"] - cfg.coordination_intensity_floor) / 0.4))
-    terms["coordination"] = gate * (
-        cfg.members_x_coordination * x["members"] * x["coord_content"] ** 2
-        + cfg.style_x_coordination * style * campaign
+    # ...and a community of fixed workloads (labs re-running one public benchmark share its
+    # items, so they link) is not made a campaign by that overlap
+    fixed = x["narrow"] * (1.0 - x["extraction"])
+    terms["coordination"] = (
+        gate
+        * (1.0 - fixed)
+        * (
+            cfg.members_x_coordination * x["members"] * x["coord_content"] ** 2
+            + cfg.style_x_coordination * style * campaign
+        )
+    )
+    # judged per account only: a community's combined traffic is scored by the terms above
+    share_gate = _ramp(x["stream_share"], cfg.stream_share_lo, cfg.stream_share_hi)
+    volume_hi = cfg.stream_volume_lo + cfg.stream_volume_span
+    volume_gate = _ramp(x["stream_volume"], cfg.stream_volume_lo, volume_hi)
+    tokens_gate = _ramp(x["stream_tokens"], cfg.stream_tokens_lo, cfg.stream_tokens_hi)
+    terms["harvest_stream"] = (
+        cfg.harvest_stream
+        * (x["members"] == 0.0)
+        * share_gate
+        * volume_gate
+        * tokens_gate
+        * x["stream_intensity"]
+        * (1.0 - x["stream_narrow"])
     )
     terms["narrow"] = cfg.narrow * x["narrow"] * (1.0 - x["extraction"])
     terms["extraction"] = (
-        cfg.extraction * x["extraction"] + cfg.extraction_x_templated * x["extraction"] * (x["templated"])
+        cfg.extraction * x["extraction"]
+        + cfg.extraction_x_templated * x["extraction"] * x["templated"]
+        + cfg.extraction_probe * min(x["extraction"], x["one_token"])
     )
     return terms
+
+
+def _ramp(value: float, lo: float, hi: float) -> float:
+    """0 below lo, 1 above hi, linear between."""
+    return min(1.0, max(0.0, (value - lo) / (hi - lo)))
 
 
 def risk_of(terms: dict[str, float], cfg: ScoringConfig) -> float:
@@ -342,10 +425,22 @@ def _describe(name: str, g: GroupStats, x: dict[str, float], weight: float) -> R
             code="logprob_extraction",
             weight=weight,
             detail=(
-                f"{g.n_logit_bias} of {n} requests set logit_bias and {g.n_logprobs} ask for logprobs "
-                "(logit extraction pattern)."
+                f"{g.n_logit_bias} of {n} requests set logit_bias and {g.n_logprobs} ask for logprobs"
+                f", {g.n_one_token} with max_tokens <= 1 (logit extraction pattern)."
             ),
             evidence=_evidence(g, "logit_bias"),
+        )
+    if name == "harvest_stream":
+        return Reason(
+            code="harvest_stream",
+            weight=weight,
+            detail=(
+                f"{g.stream_n} of {n} requests from {who} are one-shot reasoning, grading or"
+                f" data-generation prompts ({g.stream_distinct:.0f} prompt shapes, about"
+                f" {g.stream_n / (g.active_days or 1.0):.0f} per account per active day) and take"
+                f" {x['stream_share']:.0%} of the completion tokens."
+            ),
+            evidence=_evidence(g, "cot") or _evidence(g, "rubric") or _evidence(g, "datagen"),
         )
     if name == "volume":
         return Reason(
