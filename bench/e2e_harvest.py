@@ -207,7 +207,7 @@ class LockstepRun(E2ERun):
         assert isinstance(clock, SimulatedClock)
         detector, live, feed = stack.detector, self.live, stack.account_feed
         report = LockstepReport()
-        sender = Sender(self.url, timeout_s=o.timeout_s)
+        sender = Sender(self.url, timeout_s=o.timeout_s, simulated_lengths=o.simulated_lengths)
         slots = asyncio.Semaphore(o.concurrency)
         tasks: set[asyncio.Task[None]] = set()
         created = sorted(a.created_at for a in self.sim.accounts)
@@ -367,6 +367,7 @@ def one_run(
         detector_config=args.detector_config,
         policy_file=args.policy,
         assess_interval_s=NEVER if lockstep else args.assess_every / args.speed,
+        simulated_lengths=args.simulated_lengths,
     )
     probation = Tier[args.link_probation] if getattr(args, "link_probation", None) else None
     run = LockstepRun(options, args.assess_every, args.speed, probation) if lockstep else E2ERun(options)
@@ -448,7 +449,8 @@ def cache_key(scenario: str, scale: float, seed: int, args: argparse.Namespace) 
         if path.suffix in (".py", ".toml", ".yaml", ".json") and path.is_file():
             src.update(path.read_bytes())
     rev = src.hexdigest()
-    for part in (text, scale, seed, args.days, args.clock, args.assess_every, config, rev):
+    parts = (text, scale, seed, args.days, args.clock, args.assess_every, config, rev, args.simulated_lengths)
+    for part in parts:
         h.update(repr(part).encode())
         h.update(b"\0")
     if args.clock == "wall":
@@ -573,6 +575,13 @@ def main() -> None:
         help="simulated seconds per wall second (lockstep: pacing between assessments, 0 = unpaced)",
     )  # fmt: skip
     parser.add_argument("--clock", choices=("lockstep", "wall"), default="lockstep")
+    parser.add_argument(
+        "--simulated-lengths",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the mock answers with each event's simulated answer/reasoning token counts "
+        "(--no-simulated-lengths: its own 16-64 tokens, as before 2026-11-26 18:00)",
+    )
     parser.add_argument(
         "--detector-config", default="", help="calibrated DetectorConfig (distillguard calibrate)"
     )

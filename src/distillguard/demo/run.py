@@ -74,6 +74,7 @@ class RunOptions:
     assess_interval_s: float = 1.0  # wall seconds between assessments
     deadline_s: float = 300.0  # stop sending after this many wall seconds
     timeout_s: float = 30.0  # per request
+    simulated_lengths: bool = False  # the mock answers with each event's simulated token counts
 
 
 @dataclass
@@ -270,6 +271,7 @@ class E2ERun:
             detector_config=o.detector_config,
             overrides_db=str(o.data_dir / "overrides.sqlite"),
             assess_interval_s=o.assess_interval_s,
+            forward_header_prefixes=["anthropic-", "openai-", *(["x-mock-"] if o.simulated_lengths else [])],
         ).validate()
 
     def prepare(self, progress: Callable[[str], None] = lambda _m: None) -> None:
@@ -331,6 +333,7 @@ class E2ERun:
             concurrency=o.concurrency,
             deadline_s=o.deadline_s,
             timeout_s=o.timeout_s,
+            simulated_lengths=o.simulated_lengths,
             on_start=self.clock.restart,
         )
         return self.drive_report

@@ -36,14 +36,28 @@ class DriveReport:
     seconds: float = 0.0
 
 
+def mock_length_headers(ev: RequestEvent) -> dict[str, str]:
+    """Ask the mock model for the event's simulated answer and reasoning token counts."""
+    answer = max(0, ev.completion_tokens - ev.reasoning_tokens)
+    headers = {"x-mock-output-tokens": str(answer)}
+    if ev.reasoning_tokens > 0:
+        headers["x-mock-reasoning-tokens"] = str(ev.reasoning_tokens)
+    return headers
+
+
 class Sender:
     """Owns the two SDK clients; `send(event, key)` returns the status the client saw."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 30.0) -> None:
+    def __init__(self, base_url: str, *, timeout_s: float = 30.0, simulated_lengths: bool = False) -> None:
         import anthropic
         import openai
 
         base_url = base_url.rstrip("/")
+        # The mock model answers 16-64 tokens unless told otherwise; with this on, each
+        # request asks it (x-mock-* headers, which the gateway must forward) for the
+        # simulated answer and reasoning lengths, so harvest and the detector's token
+        # features match the scenario's. Only for a mock upstream.
+        self.simulated_lengths = simulated_lengths
         self.errors: dict[str, int] = {}  # client-side failures by exception class
         self.openai = openai.AsyncOpenAI(
             base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=timeout_s
@@ -52,13 +66,14 @@ class Sender:
             base_url=base_url, api_key="unused", max_retries=0, timeout=timeout_s
         )
 
-    @staticmethod
-    def _client_headers(ev: RequestEvent) -> dict[str, str]:
+    def _client_headers(self, ev: RequestEvent) -> dict[str, str]:
         headers: dict[str, str] = {}
         if ev.client_ip:
             headers["X-Forwarded-For"] = ev.client_ip
         if ev.user_agent:
             headers["User-Agent"] = ev.user_agent
+        if self.simulated_lengths:
+            headers.update(mock_length_headers(ev))
         return headers
 
     async def send(self, ev: RequestEvent, key: str) -> int:
@@ -117,12 +132,13 @@ async def drive(
     on_result: OnResult | None = None,
     on_start: Callable[[], None] | None = None,
     timeout_s: float = 30.0,
+    simulated_lengths: bool = False,
 ) -> DriveReport:
     """Send `events` (in time order) at (ts - sim_start) / `speed` wall seconds from now, at
     most `concurrency` in flight;
     stop scheduling after `deadline_s` wall seconds and give in-flight requests `timeout_s`."""
     report = DriveReport()
-    sender = Sender(base_url, timeout_s=timeout_s)
+    sender = Sender(base_url, timeout_s=timeout_s, simulated_lengths=simulated_lengths)
     slots = asyncio.Semaphore(concurrency)
     tasks: set[asyncio.Task[None]] = set()
 
