@@ -327,11 +327,8 @@ class DistillGuardDetector:
             if cached is not None and cached[0] == members_hash and total_n < cached[1] * 1.03 + 3:
                 flag = cached[2]
                 flag.requests = total_n
-                if flag.tier >= Tier.WATCH:  # the score is cached, who is named is not
-                    rate = old_rate.get(cid, 0.0)
-                    flag.accounts = [
-                        m.account_id for m in members if self._inherits(m.account_id, rate, flag.tier)
-                    ]
+                # the score is cached, who is named is not
+                flag.accounts = self._named(cid, members, old_rate.get(cid, 0.0), flag.tier)
                 new_flags[cid] = flag
                 new_cache[cid] = cached
                 new_rate[cid] = old_rate.get(cid, 0.0)
@@ -357,11 +354,7 @@ class DistillGuardDetector:
                     else []
                 ),
                 # members tied in firmly; the rest stay linked (campaign_of) but are not named
-                accounts=[
-                    m.account_id
-                    for m in members
-                    if tier < Tier.WATCH or self._inherits(m.account_id, rate, tier)
-                ],
+                accounts=self._named(cid, members, rate, tier),
                 first_flagged=first,
                 requests=g.n,
                 output_tokens=g.output_tokens,
@@ -371,6 +364,19 @@ class DistillGuardDetector:
         self._campaign_rate = new_rate
         self._campaign_flags = new_flags
         self._campaign_of = new_campaign_of
+
+    def _named(self, cid: str, members: list[AccountState], rate: float, tier: Tier) -> list[str]:
+        """The members a campaign at `tier` names (they take its tier and budget): those that
+        inherit (`_inherits`), and those it named before while they stay linked into it (a
+        replacement named on its card's first request stays named once it has 10 requests).
+        Below WATCH a campaign names nobody in particular: all its members are listed."""
+        if tier < Tier.WATCH:
+            return [m.account_id for m in members]
+        previous = self._campaign_flags.get(cid)
+        kept = set(previous.accounts) if previous is not None and previous.tier >= Tier.WATCH else set()
+        return [
+            m.account_id for m in members if m.account_id in kept or self._inherits(m.account_id, rate, tier)
+        ]
 
     def _link_reasons(self, comp: list[str], edges: list[tuple[str, str]], g: GroupStats) -> list[Reason]:
         summary = self.linker.shared_summary(edges)
@@ -451,13 +457,8 @@ class DistillGuardDetector:
                         self.max_risk[m] = cflag.risk
             if cflag.tier < Tier.WATCH:
                 continue
-            rate = self._campaign_rate.get(cid, 0.0)
-            for m in cflag.accounts:
+            for m in cflag.accounts:  # named this assessment (`_named`)
                 own = self._account_flags.get(m)
-                if not self._inherits(m, rate, cflag.tier):
-                    if own is not None:
-                        own.campaign_id = cid
-                    continue
                 if own is None or own.tier <= cflag.tier:
                     state = self.accounts[m]
                     self._account_flags[m] = Flag(
