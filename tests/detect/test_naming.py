@@ -118,3 +118,29 @@ def test_naming_is_re_evaluated_while_the_campaign_score_is_cached() -> None:
     replay(b.t, det)
     now = late + 30 * 60.0 + 600.0
     assert member in _named(det, now)
+
+
+def test_a_named_replacement_stays_named_past_its_tenth_request() -> None:
+    """Named on its card at its first request; its prompts carry no reasoning ask (a rewrite
+    job), so its own shape would not name it once it has 10 requests: it stays named."""
+    b = Builder(13)
+    b.chat_users(20)
+    hydra = b.hydra(12, per_account_day=150, days=2, templates=400)
+    pay = next(a.payment_fingerprint for a in b.t.accounts if a.account_id == hydra[0])
+    prompts = [e for e in b.t.events if e.account_id in set(hydra)]
+    late = T0 + 1.5 * DAY
+    fresh = b.account("hydra", campaign="hydra-1", created_at=late, payment_fingerprint=pay)
+    for i, src in enumerate(prompts[:16]):
+        b.event(
+            fresh,
+            late + 60.0 + 300.0 * i,
+            skeleton_hash=src.skeleton_hash,
+            minhash=list(src.minhash or []),
+            cot_score=0.0,
+            completion_tokens=900,
+        )
+    det = _detector()
+    first = replay(b.t, det)
+    assert fresh in first and first[fresh] <= late + 60.0 + 2 * 300.0
+    assert det.accounts[fresh].n == 16
+    assert fresh in _named(det, late + 60.0 + 300.0 * 16)
