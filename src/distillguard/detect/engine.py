@@ -42,6 +42,7 @@ from distillguard.detect.scoring import (
     ScoringConfig,
     features,
     logit_terms,
+    narrow_of,
     reasons_for,
     risk_of,
 )
@@ -152,6 +153,10 @@ class DistillGuardDetector:
         self._campaign_cache: dict[str, tuple[int, int, Flag]] = {}  # cid -> (members hash, n, flag)
         self._paid_together: set[str] = set()
         self._campaign_rate: dict[str, float] = {}  # cid -> requests per member per active day
+        # per account: its strongest link that carries content/payment evidence *and* shared
+        # infrastructure/signup metadata (strength, infrastructure part), for fresh members
+        self._link_corroborated: dict[str, tuple[float, float]] = {}
+        self._comp_size: dict[str, int] = {}
 
     # ---- input ----------------------------------------------------------------------
     def _state(self, account_id: str) -> AccountState:
@@ -269,6 +274,8 @@ class DistillGuardDetector:
         best: dict[str, float] = {}
         best_strong: dict[str, float] = {}
         paid: set[str] = set()  # fresh accounts paid with the same card as a linked account
+        corroborated: dict[str, tuple[float, float]] = {}
+        fresh_strong = self.config.scoring.fresh_link_strong
         for key, (strength, strong, weak) in self.linker.edges.items():
             i = root_of.get(key[0], -1)
             if i < 0 or root_of.get(key[1], -1) != i:
@@ -279,6 +286,8 @@ class DistillGuardDetector:
                     best[end] = strength
                 if strong > best_strong.get(end, 0.0):
                     best_strong[end] = strong
+                if strong >= fresh_strong and strength > corroborated.get(end, (0.0, 0.0))[0]:
+                    corroborated[end] = (strength, weak)
             if (
                 strong >= 0.7
                 and any(self.accounts[e].n < 10 for e in key if e in self.accounts)
@@ -294,6 +303,8 @@ class DistillGuardDetector:
         self._link_best = best
         self._link_best_strong = best_strong
         self._paid_together = paid
+        self._link_corroborated = corroborated
+        self._comp_size = {m: len(comp) for comp in comps for m in comp}
         taken: set[str] = set()
         new_flags: dict[str, Flag] = {}
         new_campaign_of: dict[str, str] = {}
@@ -316,6 +327,8 @@ class DistillGuardDetector:
             if cached is not None and cached[0] == members_hash and total_n < cached[1] * 1.03 + 3:
                 flag = cached[2]
                 flag.requests = total_n
+                # the score is cached, who is named is not
+                flag.accounts = self._named(cid, members, old_rate.get(cid, 0.0), flag.tier)
                 new_flags[cid] = flag
                 new_cache[cid] = cached
                 new_rate[cid] = old_rate.get(cid, 0.0)
@@ -341,9 +354,7 @@ class DistillGuardDetector:
                     else []
                 ),
                 # members tied in firmly; the rest stay linked (campaign_of) but are not named
-                accounts=[
-                    m.account_id for m in members if tier < Tier.WATCH or self._inherits(m.account_id, rate)
-                ],
+                accounts=self._named(cid, members, rate, tier),
                 first_flagged=first,
                 requests=g.n,
                 output_tokens=g.output_tokens,
@@ -353,6 +364,19 @@ class DistillGuardDetector:
         self._campaign_rate = new_rate
         self._campaign_flags = new_flags
         self._campaign_of = new_campaign_of
+
+    def _named(self, cid: str, members: list[AccountState], rate: float, tier: Tier) -> list[str]:
+        """The members a campaign at `tier` names (they take its tier and budget): those that
+        inherit (`_inherits`), and those it named before while they stay linked into it (a
+        replacement named on its card's first request stays named once it has 10 requests).
+        Below WATCH a campaign names nobody in particular: all its members are listed."""
+        if tier < Tier.WATCH:
+            return [m.account_id for m in members]
+        previous = self._campaign_flags.get(cid)
+        kept = set(previous.accounts) if previous is not None and previous.tier >= Tier.WATCH else set()
+        return [
+            m.account_id for m in members if m.account_id in kept or self._inherits(m.account_id, rate, tier)
+        ]
 
     def _link_reasons(self, comp: list[str], edges: list[tuple[str, str]], g: GroupStats) -> list[Reason]:
         summary = self.linker.shared_summary(edges)
@@ -433,13 +457,8 @@ class DistillGuardDetector:
                         self.max_risk[m] = cflag.risk
             if cflag.tier < Tier.WATCH:
                 continue
-            rate = self._campaign_rate.get(cid, 0.0)
-            for m in cflag.accounts:
+            for m in cflag.accounts:  # named this assessment (`_named`)
                 own = self._account_flags.get(m)
-                if not self._inherits(m, rate):
-                    if own is not None:
-                        own.campaign_id = cid
-                    continue
                 if own is None or own.tier <= cflag.tier:
                     state = self.accounts[m]
                     self._account_flags[m] = Flag(
@@ -485,7 +504,9 @@ class DistillGuardDetector:
         self.linker.forget(idle)
         return len(idle)
 
-    def _inherits(self, account_id: str, campaign_rate: float = 0.0) -> bool:
+    def _inherits(
+        self, account_id: str, campaign_rate: float = 0.0, campaign_tier: Tier = Tier.WATCH
+    ) -> bool:
         """A member takes its campaign's tier only when it is tied in firmly (two links, or
         one strong one, with content/payment evidence) and, once it has some history, its
         own traffic has the harvest shape: sustained volume (several requests a day) of
@@ -495,12 +516,18 @@ class DistillGuardDetector:
         chance overlap, e.g. a student asking the same popular question).
         One chance link must not drag a student, a chat user or a lab into a campaign."""
         state = self.accounts[account_id]
+        scoring = self.config.scoring
         if state.n < 10 and account_id in self._paid_together:
             return True  # a replacement after a ban inherits its campaign's tier from its first request
-        if self._link_degree.get(account_id, 0) < 2 and self._link_best.get(account_id, 0.0) < 0.8:
+        best = self._link_best.get(account_id, 0.0)
+        # a campaign of two accounts has one link per member: it must be a firm one
+        pair = self._comp_size.get(account_id, 0) == 2 and best >= scoring.pair_link_min
+        if self._link_degree.get(account_id, 0) < 2 and best < 0.8 and not pair:
             return False
         if self._link_best_strong.get(account_id, 0.0) < 0.35:
             return False  # tied in by infrastructure only (a campus NAT, a popular SDK)
+        if self._fresh_member(state, campaign_tier):
+            return True
         if state.n < 10:
             return False  # too little of its own traffic to judge; flags are sticky, so wait
         intent = state.share(state.n_cot + state.n_rubric + state.n_datagen)
@@ -508,17 +535,48 @@ class DistillGuardDetector:
         extraction = min(state.share(state.n_logprobs), state.share(state.n_logit_bias))
         if extraction >= 0.3:
             return True
-        g = GroupStats.of([state], self.config.window.topic_k)
-        x = features(g)
-        if x["intensity"] < self.config.scoring.member_intensity or x["narrow"] >= 0.5:
+        intensity, narrow, per_day = self._shape_of(state)
+        if intensity < scoring.member_intensity or narrow >= 0.5:
             return False  # a dozen questions a day or fewer (a person), or one benchmark re-run (a lab)
         # judged once the account has a day of history (a fresh replacement is still ramping up)
-        if state.active_span_s() >= 86400.0 and g.n / g.active_days < (
-            self.config.scoring.member_rate_share * campaign_rate
-        ):
+        if state.active_span_s() >= 86400.0 and per_day < scoring.member_rate_share * campaign_rate:
             return False
         # agent frameworks run long multi-turn tool loops; a farm fires fresh one-shot tasks
         return intent >= 0.25 or (agentic >= 0.5 and state.share(state.n_single_turn) >= 0.3)
+
+    def _fresh_member(self, state: AccountState, campaign_tier: Tier) -> bool:
+        """A fresh account (its first day, too few requests to judge its own volume) joins a
+        campaign already LIKELY or CONFIRMED when its link is strong and corroborated (shared
+        prompt content or payment, and shared infrastructure/signup metadata, or it began
+        sending within a day of signing up) and every one of its first requests has the
+        harvest shape: a one-shot reasoning/grading/data-generation prompt or a logit probe.
+        A student who asks a popular question shares its content but not the rest."""
+        scoring = self.config.scoring
+        if campaign_tier < Tier.LIKELY or state.n < scoring.fresh_min_requests:
+            return False
+        if state.active_span_s() >= 86400.0:
+            return False  # it has history: judged on its own volume and load share
+        strength, infra = self._link_corroborated.get(state.account_id, (0.0, 0.0))
+        if strength < scoring.fresh_link_min:
+            return False
+        age = state.age_at_first_request_s()
+        young = age is not None and age < 86400.0
+        if infra < scoring.fresh_link_infra and not young:
+            return False
+        extraction = min(state.share(state.n_logprobs), state.share(state.n_logit_bias))
+        if extraction >= 0.5:
+            return True
+        intent = state.share(state.n_cot + state.n_rubric + state.n_datagen)
+        return intent >= scoring.fresh_intent_share and state.share(state.n_single_turn) >= 0.8
+
+    @staticmethod
+    def _shape_of(state: AccountState) -> tuple[float, float, float]:
+        """(intensity, narrowness, requests per active day) of one account, as `features`
+        computes them for a group of one, without building the group: naming is re-evaluated
+        for every member at every assessment."""
+        per_day = state.n / max(1.0, state.active_span_s() / 86400.0)
+        intensity = min(1.0, math.log10(1.0 + per_day) / math.log10(51.0))
+        return intensity, narrow_of(state.n, state.skeletons.distinct()), per_day
 
     # ---- introspection --------------------------------------------------------------
     def memory_bytes_per_account(self) -> float:

@@ -186,6 +186,14 @@ class ScoringConfig:
     # a campaign member inherits the campaign's tier only at this share of the campaign's
     # requests per member per active day (see DistillGuardDetector._inherits)
     member_rate_share: float = 0.4
+    # a two-account campaign: the one link each member has must be at least this strong
+    pair_link_min: float = 0.6
+    # a fresh member of a LIKELY/CONFIRMED campaign (engine._fresh_member)
+    fresh_min_requests: int = 3
+    fresh_link_min: float = 0.8  # its strongest content/payment-backed link
+    fresh_link_strong: float = 0.5  # the content/payment part of that link
+    fresh_link_infra: float = 0.3  # its infrastructure/signup part (or a signup within a day)
+    fresh_intent_share: float = 0.8
     member_intensity: float = 0.65  # own intensity (~12 requests per active day) to inherit
     narrow: float = -8.0  # a fixed workload (an eval suite re-run, one job) is not a harvest
     infra_discount: float = 0.25  # infrastructure-only links count this much as content links
@@ -208,6 +216,11 @@ def narrowness(g: GroupStats) -> float:
     """1 when the distinct prompt shapes grow far slower than requests (distinct ~ n^0.3: the
     same benchmark run again and again), 0 from distinct ~ n^0.6 up (a harvest covers ground)."""
     return _narrow(g.n, g.skeleton_distinct)
+
+
+def narrow_of(n: int, distinct: float) -> float:
+    """Narrowness of `n` requests with `distinct` prompt shapes (see `narrowness`)."""
+    return _narrow(n, distinct)
 
 
 def _narrow(n: int, distinct: float) -> float:
