@@ -43,7 +43,7 @@ def test_simulated_clock_maps_wall_moments_to_the_sender_s_time() -> None:
 def outcome(bench: Any, tmp: Path, speed: float) -> Any:
     args = argparse.Namespace(
         clock="lockstep", speed=speed, deadline=120.0, detector_config="", policy="",
-        assess_every=300.0, days=1.0,
+        assess_every=300.0, days=1.0, simulated_lengths=True,
     )  # fmt: skip
     run = bench.one_run(TINY, 1.0, 1, True, tmp, args)
     try:
