@@ -46,13 +46,14 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from distillguard.demo.run import E2ERun, RunOptions, RunResult
+from distillguard.demo.traffic import DriveReport
 from distillguard.detect.api import Tier, TierEntry
 from distillguard.events.schema import RequestEvent
 from distillguard.sim.scenario import bundled_dir
@@ -121,17 +122,9 @@ class SimulatedClock(CompressedClock):
 
 
 @dataclass
-class LockstepReport:
-    """What `traffic()` returns (the fields E2ERun.result reads, plus the barriers')."""
+class LockstepReport(DriveReport):
+    """What `traffic()` returns: the sender's report plus the barriers'."""
 
-    sent: int = 0
-    ok: int = 0
-    by_status: dict[int, int] = field(default_factory=dict)
-    client_errors: dict[str, int] = field(default_factory=dict)
-    skipped: int = 0
-    unsent: int = 0
-    behind_s: float = 0.0
-    seconds: float = 0.0
     assessments: int = 0
     barrier_s: float = 0.0  # wall seconds spent waiting for the log and the detector
     barrier_timeouts: int = 0  # barriers that went on without every event recorded
@@ -220,9 +213,7 @@ class LockstepRun(E2ERun):
                 status = await sender.send(ev, key)
             finally:
                 slots.release()
-            report.by_status[status] = report.by_status.get(status, 0) + 1
-            if status == 200:
-                report.ok += 1
+            report.count(status)
             if status != -1:
                 answered += 1
 

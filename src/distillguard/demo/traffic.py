@@ -35,6 +35,12 @@ class DriveReport:
     behind_s: float = 0.0  # the most the sender fell behind its schedule (wall seconds)
     seconds: float = 0.0
 
+    def count(self, status: int) -> None:
+        """Tally one answer by the status the client saw."""
+        self.by_status[status] = self.by_status.get(status, 0) + 1
+        if status == 200:
+            self.ok += 1
+
 
 def mock_length_headers(ev: RequestEvent) -> dict[str, str]:
     """Ask the mock model for the event's simulated answer and reasoning token counts."""
@@ -147,9 +153,7 @@ async def drive(
             status = await sender.send(ev, key)
         finally:
             slots.release()
-        report.by_status[status] = report.by_status.get(status, 0) + 1
-        if status == 200:
-            report.ok += 1
+        report.count(status)
         if on_result is not None:
             on_result(ev, status)
 
